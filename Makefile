@@ -1,0 +1,44 @@
+# The course in two commands:  `make lab`  opens it,  `make test`  proves it.
+# Everything is installed into .venv next to this file; nothing outside it is touched.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Chainer builds from an sdist that needs setuptools<70 (see constraints.txt).
+export PIP_CONSTRAINT       := $(CURDIR)/constraints.txt
+export PIP_BUILD_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export CHAINER_WARN_VERSION_MISMATCH := 0
+
+.PHONY: lab test test-suite test-compat release clean
+
+lab: $(VENV)/.lab-installed
+	$(BIN)/mlkit doctor
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons
+
+test: test-suite test-compat
+
+# The whole suite on the newest NumPy 2: mlkit, the grader, and every lesson in smoke mode.
+test-suite: $(VENV)/.test-installed
+	MLKIT_MODE=smoke $(BIN)/python -m pytest
+
+# The same compatibility layer on NumPy 1.26, and on the newest Python that the machine has.
+test-compat: $(VENV)/.test-installed
+	$(BIN)/python tests/compat/run_matrix.py
+
+release: $(VENV)/.lab-installed
+	$(BIN)/mlkit release
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.lab-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install -e ".[lab]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $@ $(VENV)/.lab-installed
+
+clean:
+	rm -rf $(VENV) .venv-* .pytest_cache

@@ -1,0 +1,56 @@
+"""Make Chainer 7.8.1 (released 2020) import and run on today's Python, NumPy and setuptools.
+
+``import mlkit`` calls :func:`apply` before anything imports Chainer. Every line below
+answers one measured failure (see ``shared/notes/chainer-on-modern-python.md``); nothing in
+site-packages is edited, and each patch is a no-op where the environment does not need it.
+
+=========================================  ===============================================
+failure without the patch                   patch
+=========================================  ===============================================
+``import chainer`` imports                  a stand-in ``chainer._environment_check`` is
+``numpy.distutils`` (gone on Python 3.12+)  registered first; chainer's own module only
+and ``pkg_resources`` (gone in setuptools   runs start-up checks that don't apply here
+82) in ``chainer/_environment_check.py``    (Python 3.5.0, macOS Accelerate, CuPy 7.x pins)
+``np.sctypes`` removed in NumPy 2.0,        ``numpy.sctypes`` rebuilt from the scalar types
+used at import by ``F.as_strided``
+``numpy.float`` removed in NumPy 1.24,      ``numpy.float = float`` (the alias it always was)
+used by ``F.resize_images``
+Chainer warns that CuPy > 7 may not work    ``CHAINER_WARN_VERSION_MISMATCH=0`` unless set
+=========================================  ===============================================
+"""
+import os
+import sys
+import types
+
+import numpy
+
+
+def _sctypes():
+    """The ``numpy.sctypes`` table of NumPy 1.x: scalar types grouped by kind."""
+    def existing(*names):
+        return [getattr(numpy, n) for n in names if hasattr(numpy, n)]
+    return {
+        "int": existing("int8", "int16", "int32", "int64"),
+        "uint": existing("uint8", "uint16", "uint32", "uint64"),
+        "float": existing("float16", "float32", "float64", "longdouble"),
+        "complex": existing("complex64", "complex128", "clongdouble"),
+        "others": [bool, object, bytes, str, numpy.void],
+    }
+
+
+def _environment_check_stand_in():
+    module = types.ModuleType("chainer._environment_check")
+    module.__doc__ = "Stand-in installed by mlkit.compat: chainer's checks need numpy.distutils."
+    module.check = lambda: None
+    return module
+
+
+def apply():
+    """Apply every patch; safe to call more than once."""
+    os.environ.setdefault("CHAINER_WARN_VERSION_MISMATCH", "0")
+    if "sctypes" not in numpy.__dict__:
+        numpy.sctypes = _sctypes()
+    if "float" not in numpy.__dict__:
+        numpy.float = float
+    if "chainer" not in sys.modules:
+        sys.modules.setdefault("chainer._environment_check", _environment_check_stand_in())

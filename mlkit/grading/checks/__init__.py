@@ -1,0 +1,1 @@
+"""One module a lesson: the checks that grade its exercises."""

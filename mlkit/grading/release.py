@@ -1,0 +1,113 @@
+"""``mlkit release``: make the learner's notebooks from the solution notebooks.
+
+A solution notebook (``solutions/NN_name.ipynb``) marks what the learner writes::
+
+    def make_and_model():
+        ### BEGIN SOLUTION
+        return L.Linear(2, 2)
+        ### END SOLUTION
+
+and its learner copy (``lessons/NN_name.ipynb``) gets, at the same indentation::
+
+    def make_and_model():
+        # YOUR CODE HERE
+        raise NotImplementedError("exercise 1.2: replace this line with your code")
+
+Outputs and execution counts are dropped. A learner's work is never overwritten: a lesson
+notebook that differs from the last release (``lessons/.release.json`` keeps its hash) is left
+alone unless ``force=True``.
+"""
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from mlkit.atomic import write_text
+from mlkit.grading.notebook import cell_role, lesson_number
+
+BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*### END SOLUTION\s*$")
+MANIFEST = ".release.json"
+
+
+class ReleaseError(ValueError):
+    pass
+
+
+def strip_solutions(source, where):
+    """Replace every BEGIN/END SOLUTION region in a cell's source with a stub."""
+    out, indent, exercise = [], None, cell_role(source)[1] or "this"
+    for number, line in enumerate(source.split("\n"), 1):
+        begin = BEGIN.match(line)
+        if begin:
+            if indent is not None:
+                raise ReleaseError(f"{where}, line {number}: BEGIN SOLUTION inside another region")
+            indent = begin.group(1)
+            out.append(f"{indent}# YOUR CODE HERE")
+            out.append(f'{indent}raise NotImplementedError("exercise {exercise}: '
+                       'replace this line with your code")')
+        elif END.match(line):
+            if indent is None:
+                raise ReleaseError(f"{where}, line {number}: END SOLUTION without BEGIN")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise ReleaseError(f"{where}: BEGIN SOLUTION is never closed with ### END SOLUTION")
+    return "\n".join(out)
+
+
+def clear_outputs(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
+def learner_version(solution_path):
+    """The learner notebook's text for one solution notebook."""
+    notebook = clear_outputs(nbformat.read(solution_path, as_version=4))
+    notebook.metadata.setdefault("mlkit", {})["lesson"] = lesson_number(solution_path, notebook)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source, f"{solution_path.name}, cell {index + 1}")
+    return nbformat.writes(notebook) + "\n"
+
+
+def _sha(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def release(solutions="solutions", lessons="lessons", force=False, log=print):
+    """Write every learner notebook; return the paths written. Refuses to lose a learner's work."""
+    solutions, lessons = Path(solutions), Path(lessons)
+    sources = sorted(solutions.glob("[0-9]*.ipynb"))
+    if not sources:
+        raise ReleaseError(f"no solution notebooks (NN_name.ipynb) in {solutions}/")
+    manifest_path = lessons / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    texts = {source.name: learner_version(source) for source in sources}
+    planned, refused = {}, []
+    for name, text in texts.items():
+        target = lessons / name
+        if target.exists():
+            current = target.read_text(encoding="utf-8")
+            if current == text:
+                continue
+            if _sha(current) != manifest.get(name) and not force:
+                refused.append(target)
+                continue
+        planned[target] = text
+    if refused:
+        names = ", ".join(str(p) for p in refused)
+        raise ReleaseError(f"{names}: changed since the last release (your own work?). Nothing "
+                           "was written. Save a copy elsewhere, or run `mlkit release --force`.")
+    lessons.mkdir(parents=True, exist_ok=True)
+    for target, text in planned.items():
+        write_text(target, text)
+        log(f"released {target}")
+    manifest = {name: _sha(text) for name, text in texts.items()}
+    write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return list(planned)

@@ -1,0 +1,124 @@
+"""Loops the lessons share: minibatches, prediction and evaluation in test mode, and a Chainer
+``Trainer`` wired up with the usual extensions.
+
+The lessons write these loops themselves first; the library's versions serve the benchmark
+scripts, the reference models and the later lessons. Arrays go in as NumPy; each minibatch is
+sent to the model's device (``model.device``), so the same code runs on a GPU.
+"""
+import chainer
+import chainer.functions as F
+import numpy
+
+from mlkit.device import to_numpy
+
+
+def minibatches(x, t, batch_size, shuffle=False, seed=None):
+    """Yield ``(x[i], t[i])`` for consecutive index blocks ``i`` of at most ``batch_size``.
+
+    With ``shuffle`` the blocks come from a random permutation (``seed`` fixes it); the last
+    block may be smaller. Every example appears exactly once.
+    """
+    if len(x) != len(t):
+        raise ValueError(f"x and t differ in length: {len(x)} vs {len(t)}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    order = (numpy.random.default_rng(seed).permutation(len(x)) if shuffle
+             else numpy.arange(len(x)))
+    for start in range(0, len(x), batch_size):
+        index = order[start:start + batch_size]
+        yield x[index], t[index]
+
+
+def predict(model, x, batch_size=500):
+    """Class scores of ``model`` for every row of ``x``, in test mode, as a NumPy array.
+
+    Test mode (``chainer.config.train = False``) switches dropout off and makes batch
+    normalization use its running averages; ``no_backprop_mode`` skips building the graph.
+    """
+    outputs = []
+    with chainer.using_config("train", False), chainer.no_backprop_mode():
+        for start in range(0, len(x), batch_size):
+            batch = model.device.send(numpy.asarray(x[start:start + batch_size]))
+            outputs.append(to_numpy(model(batch)))
+    return numpy.concatenate(outputs) if outputs else numpy.zeros((0, 0), numpy.float32)
+
+
+def evaluate(model, x, t, batch_size=500):
+    """``(mean softmax cross-entropy, accuracy)`` of ``model`` on ``(x, t)``, in test mode.
+
+    Both are means over examples (a smaller last batch counts by its size), as Python floats.
+    """
+    if len(x) != len(t) or len(x) == 0:
+        raise ValueError(f"need as many labels as inputs, and at least one: {len(x)}, {len(t)}")
+    total_loss, correct = 0.0, 0
+    with chainer.using_config("train", False), chainer.no_backprop_mode():
+        for xb, tb in minibatches(x, t, batch_size):
+            scores = model(model.device.send(xb))
+            labels = model.device.send(tb)
+            total_loss += float(F.softmax_cross_entropy(scores, labels).array) * len(xb)
+            correct += int((scores.array.argmax(axis=1) == labels).sum())
+    return total_loss / len(x), correct / len(x)
+
+
+def make_trainer(model, train, validation=None, *, epochs, batch_size=64, optimizer=None,
+                 out="result", device=None, lr_decay=None, progress=True, plots=True,
+                 snapshot=False):
+    """A ``chainer.training.Trainer`` that trains ``model`` to classify; not run yet.
+
+    Args:
+        model: a Chain returning class scores; it is wrapped in ``L.Classifier`` (softmax
+            cross-entropy loss, accuracy reported as ``main/loss``, ``main/accuracy``).
+        train, validation: datasets of ``(x, t)`` examples (``TupleDataset``, ...).
+        epochs: length of the run.
+        optimizer: default ``Adam()``.
+        out: folder for the log, plots and snapshots.
+        device: default :func:`mlkit.get_device`.
+        lr_decay: multiply the learning rate by this after every epoch (``ExponentialShift``).
+        progress: show Chainer's ``ProgressBar``.
+        plots: write ``loss.png`` and ``accuracy.png`` with ``PlotReport``.
+        snapshot: save the whole trainer every epoch (``snapshot_epoch_N``; the last two kept).
+
+    Returns the trainer; ``trainer.run()`` trains, and
+    ``trainer.get_extension('LogReport').log`` holds the per-epoch numbers afterwards.
+    """
+    import chainer.links as L
+    from chainer import training
+    from chainer.training import extensions
+
+    from mlkit.device import get_device
+
+    device = get_device() if device is None else chainer.get_device(device)
+    classifier = L.Classifier(model)
+    classifier.to_device(device)
+    optimizer = chainer.optimizers.Adam() if optimizer is None else optimizer
+    optimizer.setup(classifier)
+    train_iter = chainer.iterators.SerialIterator(train, batch_size)
+    updater = training.updaters.StandardUpdater(train_iter, optimizer, device=device)
+    trainer = training.Trainer(updater, (epochs, "epoch"), out=str(out))
+    keys = ["main/loss"], ["main/accuracy"]
+    if validation is not None:
+        validation_iter = chainer.iterators.SerialIterator(validation, 500, repeat=False,
+                                                           shuffle=False)
+        trainer.extend(extensions.Evaluator(validation_iter, classifier, device=device))
+        keys = ["main/loss", "validation/main/loss"], ["main/accuracy", "validation/main/accuracy"]
+    if lr_decay is not None:
+        rate = "alpha" if isinstance(optimizer, chainer.optimizers.Adam) else "lr"
+        trainer.extend(extensions.ExponentialShift(rate, lr_decay), trigger=(1, "epoch"))
+    trainer.extend(extensions.LogReport())
+    if plots:
+        trainer.extend(extensions.PlotReport(keys[0], "epoch", filename="loss.png"))
+        trainer.extend(extensions.PlotReport(keys[1], "epoch", filename="accuracy.png"))
+    if snapshot:
+        trainer.extend(extensions.snapshot(filename="snapshot_epoch_{.updater.epoch}",
+                                           n_retains=2), trigger=(1, "epoch"))
+    if progress:
+        per_epoch = max(1, len(train) // batch_size)
+        trainer.extend(extensions.ProgressBar(update_interval=max(1, per_epoch // 4)))
+    return trainer
+
+
+def train_with_trainer(model, train, validation=None, **options):
+    """:func:`make_trainer` with the same arguments, run to the end; returns the trainer."""
+    trainer = make_trainer(model, train, validation, **options)
+    trainer.run()
+    return trainer

@@ -1,0 +1,65 @@
+"""Shared by the lessons' grading tests: plant typical mistakes in a copy of a solution
+notebook, grade it in its own process, and assert what a learner would be told."""
+import nbformat
+
+from mlkit.grading.notebook import cell_role
+
+
+def exercise_cell(notebook, exercise_id):
+    """The one code cell marked ``#| exercise: <exercise_id>``."""
+    cells = [c for c in notebook.cells
+             if c.cell_type == "code" and cell_role(c.source) == ("exercise", exercise_id)]
+    assert len(cells) == 1, f"expected one cell for exercise {exercise_id}, found {len(cells)}"
+    return cells[0]
+
+
+def plant(solution, mistakes, directory):
+    """A copy of ``solution`` (same file name, so the same lesson) with each
+    ``(exercise_id, right, wrong, ...)`` of ``mistakes`` applied to its exercise cell."""
+    notebook = nbformat.read(solution, as_version=4)
+    for exercise_id, right, wrong, *_ in mistakes:
+        cell = exercise_cell(notebook, exercise_id)
+        assert cell.source.count(right) == 1, \
+            f"exercise {exercise_id}: the solution no longer holds {right!r} exactly once"
+        cell.source = cell.source.replace(right, wrong)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / solution.name
+    nbformat.write(notebook, path)
+    return path
+
+
+def rows_by_id(report):
+    assert "error" not in report, report.get("error")
+    return {row["id"]: row for row in report["exercises"]}
+
+
+def assert_untouched_scores_zero(lesson, report):
+    """Every exercise graded, no point earned, and a 'not done yet' hint for each."""
+    rows = rows_by_id(report)
+    assert list(rows) == list(lesson.exercises), "every exercise of the lesson is graded"
+    assert report["earned"] == 0
+    assert report["possible"] == sum(lesson.possible(i) for i in lesson.exercises) > 0
+    for exercise_id, row in rows.items():
+        assert any(f"exercise {exercise_id} still raises NotImplementedError" in hint
+                   for hint in row["hints"]), (exercise_id, row["hints"])
+
+
+def assert_mistakes_cost_only_their_exercise(lesson, report, mistakes, partial=True):
+    """Each mistaken exercise loses points (keeps some when ``partial``) with a hint holding its
+    phrase (None: any hint); every other exercise keeps full marks and has no hint."""
+    rows = rows_by_id(report)
+    assert set(rows) == set(lesson.exercises)
+    broken = {}
+    for exercise_id, _, _, phrase in mistakes:
+        broken.setdefault(exercise_id, []).append(phrase)
+    for exercise_id, row in rows.items():
+        if exercise_id not in broken:
+            assert row["earned"] == row["possible"] and not row["hints"], (exercise_id, row)
+            continue
+        assert row["earned"] < row["possible"], f"{exercise_id} kept all its points: {row}"
+        if partial:
+            assert row["earned"] > 0, f"{exercise_id}: expected partial marks: {row}"
+        assert not any("NotImplementedError" in hint for hint in row["hints"]), row["hints"]
+        for phrase in filter(None, broken[exercise_id]):
+            assert any(phrase in hint for hint in row["hints"]), \
+                f"{exercise_id}: no hint mentions {phrase!r}: {row['hints']}"

@@ -1,0 +1,63 @@
+"""Lesson 1's grader on the notebooks a learner really hands in.
+
+* the untouched learner notebook scores 0, with a hint for every exercise;
+* a solution carrying the four typical mistakes of the lesson (int64 labels, float64 inputs,
+  one output instead of two class scores, no ``cleargrads``) and an endless loop loses the
+  points of exactly those exercises, each with the hint that names its mistake, and keeps the
+  others; each typical mistake keeps part of its exercise's points.
+
+Each ``grade_one`` runs the grader in a fresh process (several seconds), so the mutated notebook
+is graded once for all its mistakes.
+"""
+from pathlib import Path
+
+import pytest
+
+from mlkit.grading.batch import grade_one
+from mlkit.grading.checks.lesson01 import lesson
+from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant, rows_by_id)
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solutions" / "01_logic_gates.ipynb"
+LEARNER = ROOT / "lessons" / "01_logic_gates.ipynb"
+
+# (exercise, solution text, typical wrong text, phrase its hint must contain)
+TYPICAL = [
+    ("1.1", "t = np.array(outputs, dtype=np.int32)", "t = np.array(outputs, dtype=np.int64)",
+     "int32"),
+    ("1.2", "return x_noisy.astype(np.float32), t_many.astype(np.int32)",
+     "return x_noisy, t_many.astype(np.int32)", "float32"),
+    ("1.3", "return L.Linear(2, 2)", "return L.Linear(2, 1)", "2 class scores"),
+    ("1.5", "    model.cleargrads()\n", "", "cleargrads"),
+]
+ENDLESS = ("1.9", "    names = []\n", "    while True:\n        pass\n    names = []\n",
+           "ran longer than")
+
+
+@pytest.fixture(scope="module")
+def mutated_report(tmp_path_factory):
+    return grade_one(plant(SOLUTION, TYPICAL + [ENDLESS], tmp_path_factory.mktemp("mutated")))
+
+
+@pytest.mark.slow
+def test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere():
+    assert_untouched_scores_zero(lesson, grade_one(LEARNER))
+
+
+@pytest.mark.slow
+def test_mistakes_cost_only_their_exercises_with_their_hints(mutated_report):
+    assert_mistakes_cost_only_their_exercise(lesson, mutated_report, TYPICAL + [ENDLESS],
+                                             partial=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise_id", [m[0] for m in TYPICAL])
+def test_a_typical_mistake_keeps_part_of_its_exercise(mutated_report, exercise_id):
+    row = rows_by_id(mutated_report)[exercise_id]
+    assert 0 < row["earned"] < row["possible"], row
+
+
+@pytest.mark.slow
+def test_an_endless_loop_costs_its_whole_exercise(mutated_report):
+    assert rows_by_id(mutated_report)[ENDLESS[0]]["earned"] == 0

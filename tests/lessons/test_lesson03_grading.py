@@ -1,0 +1,83 @@
+"""Lesson 3 grading: the untouched learner notebook scores 0 with a hint per exercise, and
+typical mistakes, planted in copies of the solution notebook, cost their exercise points with
+a hint that names the mistake while every other exercise keeps full marks."""
+import concurrent.futures
+from pathlib import Path
+
+import pytest
+
+from mlkit.grading.batch import grade_one
+from mlkit.grading.checks.lesson03 import lesson
+from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant)
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solutions" / "03_regression.ipynb"
+LEARNER = ROOT / "lessons" / "03_regression.ipynb"
+
+# exercise -> (text in the solution cell, the typical wrong version, phrase the hint must hold)
+MISTAKES = {
+    "hidden layers without activation and mean squares as MAE": {
+        "3.1": ("h = F.relu(layer(h))", "h = layer(h)", "collapse into one Linear layer"),
+        "3.4": ("return float(np.mean(np.abs(y_true - y_pred)))",
+                "return float(np.mean((y_true - y_pred) ** 2))", "mean of SQUARED errors"),
+        "3.5": ("    A = np.hstack([X, np.ones((len(X), 1))])      # the column of ones carries "
+                "the intercept\n    theta, *_ = np.linalg.lstsq(A, y, rcond=None)\n"
+                "    return theta[:-1], float(theta[-1])",
+                "    theta, *_ = np.linalg.lstsq(X, y, rcond=None)\n    return theta, 0.0",
+                "column of ones"),
+    },
+    "test rows with their own statistics and a late stop": {
+        "3.2": ("return self.epoch - self.best_epoch >= self.patience",
+                "return self.epoch - self.best_epoch > self.patience", "one epoch late"),
+        "3.3": ("z_test = (x_test - mean) / std",
+                "z_test = (x_test - x_test.mean(axis=0)) / x_test.std(axis=0)",
+                "their own mean and std"),
+        "3.6": ("squared = 0.5 * r ** 2", "squared = r ** 2", "lacks its 1/2"),
+    },
+    "ReLU on the output, broadcasting, in-place, per-row Huber, previous-loss stopper": {
+        "3.1": ("return self.out(h)", "return F.relu(self.out(h))", "negative value"),
+        "3.2": ("        self.epoch += 1\n        if loss < self.best_loss:\n"
+                "            self.best_loss, self.best_epoch = loss, self.epoch\n"
+                "        return self.epoch - self.best_epoch >= self.patience",
+                "        self.epoch += 1\n        self.waited = 0 if loss < getattr(self, "
+                "'previous', float('inf')) else getattr(self, 'waited', 0) + 1\n"
+                "        self.previous = loss\n        if loss < self.best_loss:\n"
+                "            self.best_loss, self.best_epoch = loss, self.epoch\n"
+                "        return self.waited >= self.patience",
+                "since the loss last went down"),
+        "3.3": ("    z_train = (x_train - mean) / std\n",
+                "    x_train -= mean\n    x_train /= std\n    z_train = x_train\n",
+                "changed the arrays it was given"),
+        "3.4": ("    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)\n"
+                "    return float(np.mean((y_true - y_pred) ** 2))",
+                "    return float(np.mean((y_true - y_pred) ** 2))", "broadcasts"),
+        "3.6": ("return F.mean(F.where(size.array <= delta, squared, linear))",
+                "return F.sum(F.where(size.array <= delta, squared, linear), axis=1)",
+                "expected a scalar"),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Grade the learner notebook and every mutated copy, two at a time (each its own process)."""
+    base = tmp_path_factory.mktemp("lesson03")
+    paths = {"learner": LEARNER}
+    for index, (name, mistakes) in enumerate(MISTAKES.items()):
+        planted = [(exercise_id, *change) for exercise_id, change in mistakes.items()]
+        paths[name] = plant(SOLUTION, planted, base / f"mutant{index}")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(grade_one, path) for name, path in paths.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_untouched_learner_notebook_scores_zero_with_a_hint_per_exercise(reports):
+    assert_untouched_scores_zero(lesson, reports["learner"])
+    assert reports["learner"]["possible"] >= 6
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_typical_mistakes_get_their_specific_hint(reports, name):
+    planted = [(exercise_id, *change) for exercise_id, change in MISTAKES[name].items()]
+    assert_mistakes_cost_only_their_exercise(lesson, reports[name], planted, partial=False)

@@ -1,0 +1,29 @@
+"""Every solution notebook runs top to bottom in smoke mode, in a fresh kernel, with no error."""
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[2]
+SOLUTIONS = sorted((REPO / "solutions").glob("[0-9]*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLKIT_MODE", "smoke")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(path, as_version=4)
+    # Run in a scratch folder: whatever a lesson writes (Trainer logs, snapshots) stays out of git.
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    started = time.monotonic()
+    client.execute()   # raises CellExecutionError naming the cell on any error
+    seconds = time.monotonic() - started
+    print(f"{path.name}: {seconds:.1f} s in smoke mode")
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
