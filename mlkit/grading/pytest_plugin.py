@@ -1,7 +1,7 @@
 """pytest plugin: grade a notebook with plain pytest, and print the grade table at the end.
 
-    pytest tests/lessons                              # grades the reference solutions
-    pytest tests/lessons --notebook my_copy.ipynb     # grades yours
+    pytest tests/lessons/test_lessons.py              # grades the reference solutions
+    pytest tests/lessons/test_lessons.py --notebook my_copy.ipynb     # grades yours
 
 Every check is one test, marked ``@pytest.mark.exercise("1.2")``, so ``-m`` and ``-k`` select
 exercises. A failing check reports its hint, not a traceback.

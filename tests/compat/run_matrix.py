@@ -29,10 +29,11 @@ def newest_python():
     return None
 
 
+TEST_TOOLS = ["pytest", "pytest-timeout"]   # pyproject.toml's pytest settings name a timeout
 # name: (interpreter, packages, then: packages installed without the build constraint)
 JOBS = {
-    "numpy1.26": (sys.executable, ["chainer==7.8.1", "numpy==1.26.*", "pytest"], []),
-    "newest-python": (newest_python(), ["chainer==7.8.1", "numpy>=2", "pytest"],
+    "numpy1.26": (sys.executable, ["chainer==7.8.1", "numpy==1.26.*", *TEST_TOOLS], []),
+    "newest-python": (newest_python(), ["chainer==7.8.1", "numpy>=2", *TEST_TOOLS],
                       ["setuptools>=82"]),
 }
 
