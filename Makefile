@@ -22,7 +22,7 @@ test: test-suite test-compat
 test-suite: $(VENV)/.test-installed
 	MLKIT_MODE=smoke $(BIN)/python -m pytest
 
-# The same compatibility layer on NumPy 1.26, and on the newest Python that the machine has.
+# The same compatibility layer on NumPy 1.26 and on Python 3.10, 3.12 and 3.13 (setuptools 82+).
 test-compat: $(VENV)/.test-installed
 	$(BIN)/python tests/compat/run_matrix.py
 

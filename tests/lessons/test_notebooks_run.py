@@ -27,3 +27,10 @@ def test_solution_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+    # The instant checks ran in the live kernel, and the reference solution passes each one.
+    checks = [c for c in notebook.cells
+              if c.cell_type == "code" and c.source.startswith("mlkit.check(")]
+    assert checks, "a lesson gives the learner instant checks"
+    for cell in checks:
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert "Well done" in printed, f"{cell.source}: {printed}"
