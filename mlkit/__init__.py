@@ -15,9 +15,13 @@ __version__ = "0.1.0"
 
 
 def doctor(file=None):
-    """Print one short table of what this machine has for the course (see ``mlkit doctor``)."""
+    """Print one short table of what this machine has for the course (see ``mlkit doctor``).
+
+    Returns nothing, so a notebook shows the table once; ``mlkit.checkup.report()`` returns
+    the values as a dict.
+    """
     from mlkit.checkup import report
-    return report(file=file)
+    report(file=file)
 
 
 def check(exercise_id, namespace=None):

@@ -42,4 +42,7 @@ def hint_for(error, exercise_id, timeout=None):
         return ("Chainer's type check rejected an input: " + detail +
                 ". Inputs must be float32 and class labels int32" + _line_in_exercise(error))
     first = message[0] if message else ""
+    if "Expr instance cannot be evaluated as bool" in first:   # Chainer's reply to float labels
+        return ("Chainer's type check failed on the labels: class labels must be int32 "
+                "(yours are floats?); use t.astype(np.int32)" + _line_in_exercise(error))
     return f"your code raised {type(error).__name__}: {first}{_line_in_exercise(error)}"

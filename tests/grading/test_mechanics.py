@@ -133,3 +133,17 @@ def test_unreadable_notebook_gives_a_clear_error(tmp_path):
     path.write_text("{ not json")
     with pytest.raises(ValueError, match="not a readable notebook"):
         load(path)
+
+
+def test_chainer_type_errors_become_dtype_hints():
+    import chainer.functions as F
+    import chainer.links as L
+    import numpy as np
+    from mlkit.grading.hints import hint_for
+    model = L.Linear(2, 2)
+    with pytest.raises(Exception) as float64_inputs:
+        model(np.zeros((2, 2)))
+    assert "float32" in hint_for(float64_inputs.value, "1.3")
+    with pytest.raises(Exception) as float_labels:
+        F.softmax_cross_entropy(model(np.zeros((2, 2), np.float32)), np.array([0.0, 1.0]))
+    assert "class labels must be int32" in hint_for(float_labels.value, "1.3")
