@@ -12,15 +12,16 @@ images measures how alike the sets are.
     f = embed(cnn, x)                  # (N, 128) float32 features, test mode
 
 The weights are cached as ``$MLKIT_DATA/models/reference_cnn-<source>-n<N>-e<E>-s<seed>-v<V>.npz``
-(see :func:`mlkit.data.mnist.cache_dir`); the name holds everything the training depends on,
+(see :func:`mlkit.data.mnist.default_cache_dir`); the name holds everything the training depends on,
 so a different recipe never loads another recipe's weights. The file is written to a temporary
 name and renamed, so a run that is interrupted leaves no half-written cache behind.
 """
-import os
 import tempfile
 from pathlib import Path
 
 import numpy
+
+from mlkit.atomic import atomic_write
 
 VERSION = 1   # bump when the architecture or the recipe changes: old caches are then ignored
 FEATURES = 128
@@ -143,15 +144,8 @@ def _save(model, path, info):
     for key, value in info.items():
         arrays[f"_info/{key}"] = numpy.asarray(value)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            numpy.savez(file, **arrays)
-        os.chmod(temporary, 0o644)   # mkstemp makes it private; a cache is readable like MNIST's
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as file:
+        numpy.savez(file, **arrays)
 
 
 def _load(path):
