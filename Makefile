@@ -12,9 +12,12 @@ export CHAINER_WARN_VERSION_MISMATCH := 0
 
 .PHONY: lab test test-suite test-compat release clean
 
+# Jupyter refuses to run as root (containers, cloud notebooks) unless told it may.
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(VENV)/.lab-installed
 	$(BIN)/mlkit doctor
-	$(BIN)/jupyter lab --ServerApp.root_dir=lessons
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(AS_ROOT)
 
 test: test-suite test-compat
 
