@@ -8,24 +8,22 @@
 
 Where files go: ``$MLKIT_DATA/mnist``; without ``MLKIT_DATA``, ``$XDG_CACHE_HOME/mlkit/mnist``,
 else ``~/.cache/mlkit/mnist``. Mirrors are tried in order; ``MLKIT_MNIST_MIRROR`` (one base URL,
-or several separated by commas) replaces the built-in list. Every download is checked against
-its MD5 and written atomically, so the cache never holds a half-written or wrong file.
+or several separated by commas) replaces the built-in list. Downloads go through pooch: every
+file is streamed to a temporary file, checked against its MD5 and only then renamed into place,
+so the cache never holds a half-written or wrong file.
 
 The offline subset (``mlkit/data/mnist_offline``) is the first 4,000 images of the official
 training set and the first 1,000 of the official test set, in the official file format and
 names; ``build_offline_subset.py`` made it.
 """
-import hashlib
-import http.client
+import logging
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pooch
 
-from mlkit.atomic import atomic_write
 from mlkit.data.idx import MnistFileError, read_idx
 
 FILES = {
@@ -154,35 +152,41 @@ def load_mnist(source="auto", cache_dir=None, mirrors=None, quiet=False, *, chec
 def download_mnist(folder, mirrors=None, checksums=None, quiet=False):
     """Put the four full-set files in ``folder``, downloading those not there yet.
 
-    Each file is streamed to a temporary file in ``folder``, its MD5 checked, and only then
-    renamed to its final name. Raises MnistFileError when a mirror serves a file with the
-    wrong checksum (after trying the other mirrors), and ``_Unreachable`` (an OSError) when
-    no mirror could be reached. Returns ``folder``.
+    Each file goes through :func:`fetch_file` (pooch: streamed to a temporary file in
+    ``folder``, its MD5 checked, and only then renamed to its final name). Raises
+    MnistFileError when a mirror serves a file with the wrong checksum (after trying the other
+    mirrors), and ``_Unreachable`` (an OSError) when no mirror could be reached.
+    Returns ``folder``.
     """
     folder = Path(folder)
     checksums = MD5 if checksums is None else checksums
     missing = [name for name in FILES.values() if not (folder / name).is_file()]
     if not missing:
         return folder
+    # Made here rather than by pooch, so that an unwritable cache is reported as what it is
+    # and not mistaken for "no network".
+    folder.mkdir(parents=True, exist_ok=True)
     announced = quiet
     for name in missing:
         failures, mismatches = [], []
         for base in _mirror_list(mirrors):
             url = base + name
+
+            def announce(base=base):
+                nonlocal announced
+                if not announced:
+                    # Said only once a mirror answers, so that an offline run prints just
+                    # its one fallback line.
+                    print(f"mlkit: downloading MNIST (about 11 MB) from {base} into {folder}")
+                    announced = True
+
             try:
-                with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
-                    folder.mkdir(parents=True, exist_ok=True)  # only once a mirror answers
-                    if not announced:
-                        # Said only now, so that an offline run prints just its one line.
-                        print(f"mlkit: downloading MNIST (about 11 MB) from {base} into {folder}")
-                        announced = True
-                    _save_verified(response, folder / name, checksums[name], url)
+                fetch_file(url, folder / name, "md5:" + checksums[name], on_response=announce)
                 break
-            except _ChecksumMismatch as error:
+            except ChecksumMismatch as error:
                 mismatches.append(str(error))
-            except (OSError, http.client.HTTPException) as error:
-                # URLError, HTTPError, refused connections and timeouts are all OSErrors.
-                failures.append(f"{url}: {_reason(error)}")
+            except DownloadFailed as error:
+                failures.append(str(error))
         else:
             if mismatches:
                 raise MnistFileError(
@@ -191,6 +195,44 @@ def download_mnist(folder, mirrors=None, checksums=None, quiet=False):
                     "to another mirror.")
             raise _Unreachable(name, failures)
     return folder
+
+
+def fetch_file(url, target, known_hash, *, timeout=TIMEOUT_S, on_response=None,
+               progress=False):
+    """Download ``url`` to ``target`` with pooch, keeping it only if it matches ``known_hash``.
+
+    known_hash:  ``"md5:<hex>"`` or ``"sha256:<hex>"``.
+    on_response: called (no arguments) once the server has answered with the file, before
+                 the bytes arrive; used to announce a download only when one really starts.
+    progress:    show a tqdm progress bar (for large files).
+
+    Pooch streams the bytes into a temporary file next to ``target``, checks the hash, and
+    renames the file into place, so ``target`` is either absent or the complete, verified
+    file. Raises :class:`ChecksumMismatch` (nothing is kept) or :class:`DownloadFailed`
+    (connection refused, timeout, HTTP error; message ``"<url>: <short reason>"``).
+    """
+    import requests  # pooch's own HTTP client; imported here to keep `import mlkit` quick
+    target = Path(target)
+    downloader = pooch.HTTPDownloader(timeout=timeout,
+                                      progressbar=_ProgressHook(on_response, progress))
+    logger = pooch.get_logger()
+    level = logger.level
+    # Pooch logs "Downloading data from ..." before it knows whether anything answers; the
+    # course prints its own single line instead.
+    logger.setLevel(logging.WARNING)
+    try:
+        pooch.retrieve(url, known_hash, fname=target.name, path=target.parent,
+                       downloader=downloader)
+    except ValueError as error:
+        if "hash" not in str(error):
+            raise
+        raise ChecksumMismatch(
+            f"checksum mismatch for the copy from {url} (expected {known_hash})") from None
+    except requests.exceptions.RequestException as error:
+        raise DownloadFailed(f"{url}: {_reason(error)}") from None
+    finally:
+        logger.setLevel(level)
+    return target
 
 
 def _mirror_list(mirrors):
@@ -203,18 +245,37 @@ def _mirror_list(mirrors):
     return [m.strip().rstrip("/") + "/" for m in mirrors]
 
 
-def _save_verified(response, target, expected_md5, url):
-    """Stream ``response`` into ``target`` atomically, keeping it only if its MD5 is
-    ``expected_md5``; on any failure nothing is left behind."""
-    with atomic_write(target, "wb") as out:
-        digest = hashlib.md5(usedforsecurity=False)  # an integrity check, not security
-        for chunk in iter(lambda: response.read(1 << 16), b""):
-            digest.update(chunk)
-            out.write(chunk)
-        if digest.hexdigest() != expected_md5:
-            raise _ChecksumMismatch(
-                f"checksum mismatch for the copy from {url} (MD5 {digest.hexdigest()}, "
-                f"expected {expected_md5})")
+class _ProgressHook:
+    """What pooch's HTTPDownloader accepts as a progress bar: it sets ``total`` once the
+    server has answered, then calls ``update``, ``reset`` and ``close``. Used to learn that a
+    download really started, and optionally to show a tqdm bar."""
+
+    def __init__(self, on_response, show_bar):
+        self._on_response, self._show_bar, self._bar = on_response, show_bar, None
+
+    @property
+    def total(self):
+        return self._bar.total if self._bar is not None else None
+
+    @total.setter
+    def total(self, value):
+        if self._on_response is not None:
+            self._on_response()
+        if self._show_bar:
+            from tqdm.auto import tqdm
+            self._bar = tqdm(total=value or None, unit="B", unit_scale=True, unit_divisor=1024)
+
+    def update(self, n):
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def reset(self):
+        if self._bar is not None:
+            self._bar.reset()
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _read_set(folder, source):
@@ -244,13 +305,26 @@ def _read_set(folder, source):
 
 
 def _reason(error):
-    if isinstance(error, urllib.error.HTTPError):
-        return f"HTTP {error.code}"
-    return str(getattr(error, "reason", None) or error)
+    """A short reason for a failed request: "HTTP 404", "timed out", "[Errno 111] Connection
+    refused" rather than requests' nested exception text."""
+    import requests
+    response = getattr(error, "response", None)
+    if isinstance(error, requests.exceptions.HTTPError) and response is not None:
+        return f"HTTP {response.status_code}"
+    if isinstance(error, requests.exceptions.Timeout):
+        return "timed out"
+    # ConnectionError wraps urllib3's MaxRetryError, whose ``reason`` ends in the OS message.
+    wrapped = error.args[0] if error.args else error
+    text = str(getattr(wrapped, "reason", None) or wrapped)
+    return text.rsplit(": ", 1)[-1].rstrip(")'\"") or type(error).__name__
 
 
-class _ChecksumMismatch(Exception):
-    """A mirror served bytes other than the official file."""
+class ChecksumMismatch(Exception):
+    """A server sent bytes other than the expected file; nothing was kept."""
+
+
+class DownloadFailed(OSError):
+    """A server could not be reached, timed out, or answered with an HTTP error."""
 
 
 class _Unreachable(OSError):
@@ -258,5 +332,5 @@ class _Unreachable(OSError):
 
     def __init__(self, name, failures):
         super().__init__(f"no mirror could be reached for {name} ({'; '.join(failures)})")
-        everything_refused = all("HTTP " not in failure for failure in failures)
+        everything_refused = all(": HTTP " not in failure for failure in failures)
         self.summary = "no network" if everything_refused else "no MNIST mirror answered"

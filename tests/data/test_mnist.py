@@ -21,19 +21,36 @@ FIRST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
 FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 
 
+def refuse_beyond_localhost(monkeypatch):
+    """Make every socket refuse to connect anywhere but 127.0.0.1.
+
+    Patched at ``socket.socket.connect``, below both urllib and requests/urllib3 (which
+    pooch uses and which does not go through ``socket.create_connection``).
+    """
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "localhost"):
+            raise AssertionError(f"test tried to reach {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
 @pytest.fixture(autouse=True)
 def local_network_only(monkeypatch, tmp_path):
     """Refuse connections beyond 127.0.0.1; keep the real cache and mirror settings out."""
-    real_create_connection = socket.create_connection
-
-    def create_connection(address, *args, **kwargs):
-        if address[0] not in ("127.0.0.1", "localhost"):
-            raise AssertionError(f"test tried to reach {address}")
-        return real_create_connection(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", create_connection)
+    refuse_beyond_localhost(monkeypatch)
     monkeypatch.delenv("MLKIT_MNIST_MIRROR", raising=False)
     monkeypatch.setenv("MLKIT_DATA", str(tmp_path / "default-cache"))
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)  # the local mirror must be reached directly
+
+
+def test_the_guard_refuses_the_internet():
+    # The guard must hold for pooch's HTTP client too, or a test could download for real.
+    with pytest.raises(AssertionError, match="tried to reach"):
+        mnist_module.fetch_file("http://192.0.2.1/x.gz", "unused", "md5:0")
 
 
 # ---------------------------------------------------------------- the shipped offline subset
@@ -47,7 +64,8 @@ def test_shipped_files_have_the_recorded_checksums():
 def test_offline_subset_shapes_dtypes_and_labels(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("source='offline' must not touch the network")
-    monkeypatch.setattr(mnist_module.urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(mnist_module.pooch, "retrieve", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
 
     mn = load_mnist(source="offline")
     assert mn.source == "offline"
@@ -247,6 +265,18 @@ def test_first_mirror_failing_uses_the_second(tmp_path, mirror, full_set, closed
     assert sum(path.startswith("/good/") for path in mirror.requests) == 4
 
 
+def test_every_mirror_answering_404_is_reported_as_such(tmp_path, mirror, full_set, capsys):
+    _, _, checksums = full_set
+    with pytest.raises(MnistFileError, match="HTTP 404"):
+        load_mnist(source="full", cache_dir=tmp_path, mirrors=[mirror.url + "/missing/"],
+                   checksums=checksums, quiet=True)
+    # With network but no answering mirror, "auto" says so rather than "no network".
+    assert load_mnist(source="auto", cache_dir=tmp_path, mirrors=[mirror.url + "/missing/"],
+                      checksums=checksums).source == "offline"
+    assert "no MNIST mirror answered" in capsys.readouterr().out
+    assert _cache_files(tmp_path) == []
+
+
 def test_mirror_from_the_environment(tmp_path, monkeypatch, mirror, full_set, closed_port_url):
     _, _, checksums = full_set
     monkeypatch.setenv("MLKIT_MNIST_MIRROR", f"{closed_port_url}, {mirror.url}/good/")
@@ -293,6 +323,7 @@ def test_no_network_full_raises_a_clear_error(tmp_path, closed_port_url):
         load_mnist(source="full", cache_dir=tmp_path, mirrors=[closed_port_url], quiet=True)
     message = str(caught.value)
     assert "could not download" in message and closed_port_url in message
+    assert "Connection refused" in message and "Max retries" not in message  # the short reason
     assert "source='offline'" in message
     assert _cache_files(tmp_path) == []
 
