@@ -1,5 +1,10 @@
 """Metrics, one family per file: ``classification`` (accuracy, confusion matrix), and the
 families that later lessons add (video prediction, super-resolution, GAN quality)."""
 from mlkit.metrics.classification import accuracy, confusion_matrix
+from mlkit.metrics.gan import (class_histogram, class_probabilities, confident_share,
+                               frechet_distance, frechet_distance_images, gan_quality,
+                               real_floor)
 
 __all__ = ["accuracy", "confusion_matrix"]
+__all__ += ["class_histogram", "class_probabilities", "confident_share", "frechet_distance",
+            "frechet_distance_images", "gan_quality", "real_floor"]
