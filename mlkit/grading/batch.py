@@ -1,54 +1,17 @@
-"""Grading notebooks from outside: each in a fresh process, one CSV row per submission.
+"""Grading a class: many notebooks, several at a time, one report each.
 
-One broken submission (a crash, an endless loop at import, a file that is not a notebook)
-becomes a row with an ``error`` and never stops the others.
+``grade_many`` grades notebooks in parallel (``jobs`` grading processes, each driving its own
+sandboxed worker); a submission that cannot be graded becomes a report with an ``error`` and
+never stops the others. ``shard`` splits a folder between the machines of a batch scheduler:
+``--shard I/N`` takes every N-th notebook, starting at the I-th (from 0), of the sorted list.
 """
-import csv
-import json
+import concurrent.futures
+import multiprocessing
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-from mlkit.atomic import atomic_write
-from mlkit.grading import suite
-
-NOTEBOOK_TIMEOUT = 900   # seconds for one whole submission, far above what grading needs
-
-
-def grade_one(path, lesson=None, timeout=NOTEBOOK_TIMEOUT):
-    """Grade one notebook in a fresh Python process. Returns the report dict; on failure one
-    with ``'error'`` set and no points."""
-    path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="mlkit-grade-") as work:
-        work = Path(work)
-        report_file = work / "grade.json"
-        (work / "pytest.ini").write_text("[pytest]\n")
-        command = [sys.executable, "-m", "pytest", suite.__file__, "-q", "--no-header",
-                   "-p", "mlkit.grading.pytest_plugin", "-p", "no:cacheprovider",
-                   "-c", str(work / "pytest.ini"), "--rootdir", str(work),
-                   "--notebook", str(path.resolve()), "--grade-json", str(report_file),
-                   "-W", "ignore"]
-        if lesson is not None:
-            command += ["--lesson", str(lesson)]
-        environment = dict(os.environ, MLKIT_MODE=os.environ.get("MLKIT_MODE", "smoke"))
-        try:
-            finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                      cwd=work, env=environment)
-        except subprocess.TimeoutExpired:
-            return _failed(path, f"grading took longer than {timeout} s and was stopped")
-        if not report_file.exists() or not json.loads(report_file.read_text()):
-            last = (finished.stdout + finished.stderr).strip().splitlines()[-3:]
-            return _failed(path, "could not be graded: " + " | ".join(last))
-        report = json.loads(report_file.read_text())[0]
-    report["notebook"] = str(path)
-    return report
-
-
-def _failed(path, error):
-    return {"notebook": str(path), "lesson": None, "exercises": [], "earned": 0,
-            "possible": 0, "error": error}
+from mlkit.grading import engine
+from mlkit.grading.report import failed_report
 
 
 def find_notebooks(paths):
@@ -64,16 +27,61 @@ def find_notebooks(paths):
     return found
 
 
-def write_csv(reports, destination):
-    """One row per submission: file, lesson, one column per exercise, total, possible, error."""
-    exercise_ids = sorted({row["id"] for r in reports for row in r["exercises"]},
-                          key=lambda i: tuple(int(part) for part in i.split(".")))
-    with atomic_write(destination, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["submission", "lesson", *exercise_ids, "total", "possible", "error"])
-        for report in reports:
-            earned = {row["id"]: f"{row['earned']:g}" for row in report["exercises"]}
-            writer.writerow([report["notebook"], report["lesson"] or "",
-                             *(earned.get(i, "") for i in exercise_ids),
-                             f"{report['earned']:g}", f"{report['possible']:g}",
-                             report.get("error", "")])
+def parse_shard(text):
+    """``'I/N'`` -> ``(I, N)`` with ``0 <= I < N``; ValueError with the rule otherwise."""
+    try:
+        index, count = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: write it as I/N, like 0/4 (shard I of N, "
+                         "counting from 0)") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text!r}: I must be from 0 to N-1 and N at least 1")
+    return index, count
+
+
+def take_shard(notebooks, shard):
+    if shard is None:
+        return list(notebooks)
+    index, count = shard
+    return [path for number, path in enumerate(sorted(notebooks)) if number % count == index]
+
+
+def grade_one(path, lesson=None, checks_dir=None):
+    """Grade one notebook; never raises for anything the notebook holds."""
+    try:
+        return engine.grade(path, lesson=lesson, checks_dir=checks_dir)
+    except Exception as error:  # noqa: BLE001 -- a bug of ours must not lose the class's CSV
+        return failed_report(path, None, f"the grader failed on this notebook "
+                                         f"({type(error).__name__}: {error}); please report it")
+
+
+def default_jobs():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def grade_many(notebooks, jobs=None, lesson=None, checks_dir=None, on_report=None):
+    """Reports for ``notebooks`` in their order; ``on_report(report)`` as each one finishes."""
+    jobs = max(1, int(jobs or default_jobs()))
+    if jobs == 1 or len(notebooks) == 1:
+        reports = []
+        for path in notebooks:
+            reports.append(grade_one(path, lesson, checks_dir))
+            if on_report:
+                on_report(reports[-1])
+        return reports
+    reports = {}
+    context = multiprocessing.get_context("spawn")   # no threads or locks inherited
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = {pool.submit(grade_one, str(path), lesson, checks_dir): path
+                   for path in notebooks}
+        for future in concurrent.futures.as_completed(futures):
+            path = futures[future]
+            try:
+                report = future.result()
+            except Exception as error:  # noqa: BLE001 -- a grading process died
+                report = failed_report(path, None, f"the grading process failed "
+                                                   f"({type(error).__name__}: {error})")
+            reports[path] = report
+            if on_report:
+                on_report(report)
+    return [reports[path] for path in notebooks]

@@ -1,22 +1,139 @@
-"""``mlkit.check("1.3")``: the grader's verdict on one exercise, inside the notebook, at once."""
+"""``mlkit.check("1.3")``: the grader's verdict on one exercise, inside the notebook, at once.
+
+The very checks that grade a submission run here in the learner's own kernel, with ``nb`` a
+:class:`LocalNotebook` over the notebook's names. Running in-process can only fool the
+person who runs it; the grade that counts comes from ``mlkit grade``, where the learner's code
+runs in a sandboxed worker and the verdicts are made outside it.
+"""
+import contextlib
+import copy
+import importlib
+import secrets
+import signal
+import threading
+import time
+import warnings
+
+import numpy
+
 from mlkit.grading import registry
-from mlkit.grading.notebook import Submission
-from mlkit.grading.runner import format_table, run_check, summarize
+from mlkit.grading.hints import ExerciseTimeout, Hint, hint_for
+from mlkit.grading.report import Outcome, format_table, summarize
+
+
+class LocalNotebook:
+    """The notebook a check sees, when it runs in the learner's kernel."""
+
+    mode = "local"
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+        self.rng = numpy.random.default_rng(secrets.randbits(64))
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._namespace[name]
+        except KeyError:
+            raise Hint(f"`{name}` is not defined in your notebook; define it in its exercise "
+                       "cell (keep the name exactly as given)") from None
+
+    def module(self, name):
+        return importlib.import_module(name)
+
+    def isinstance(self, value, type_path):
+        module, _, name = type_path.rpartition(".")
+        return isinstance(value, getattr(importlib.import_module(module), name))
+
+    def type_names(self, value):
+        return [f"{k.__module__}.{k.__qualname__}" for k in type(value).__mro__]
+
+    def deepcopy(self, value):
+        return copy.deepcopy(value)
+
+    def keep(self, value):
+        return value
+
+    def array(self, value):
+        from mlkit.device import to_numpy
+        return numpy.asarray(to_numpy(getattr(value, "array", value)))
+
+    def seed(self, value):
+        import mlkit
+        mlkit.seed(int(value))
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise :class:`ExerciseTimeout` in this thread after ``seconds`` (main thread, Unix)."""
+    usable = (seconds and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ExerciseTimeout(f"stopped after {seconds} s")
+
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(outer_left - (time.monotonic() - started), 0.001))
+
+
+@contextlib.contextmanager
+def _fresh_state():
+    """chainer.config and the random generators as the grader has them; the learner's own
+    state comes back afterwards."""
+    import random
+
+    import chainer
+    numpy_state, python_state = numpy.random.get_state(), random.getstate()
+    try:
+        with chainer.using_config("train", True), chainer.using_config("enable_backprop", True), \
+                chainer.using_config("type_check", True), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import mlkit
+            mlkit.seed(0)
+            yield
+    finally:
+        numpy.random.set_state(numpy_state)
+        random.setstate(python_state)
+
+
+def run_local(check, notebook):
+    try:
+        with _fresh_state(), time_limit(check.timeout):
+            check.function(notebook)
+    except Exception as error:  # noqa: BLE001 -- anything a learner's code raises is a verdict
+        return Outcome(check, False, hint_for(error, check.exercise, check.timeout))
+    return Outcome(check, True)
 
 
 class Verdict:
     """The rows of one exercise's grade; prints as the grade table."""
 
-    def __init__(self, rows):
+    def __init__(self, lesson, rows):
         self.rows = rows
         self.earned = sum(r["earned"] for r in rows)
         self.possible = sum(r["possible"] for r in rows)
+        self.report = {"notebook": "this notebook", "lesson": lesson.number, "exercises": rows,
+                       "earned": self.earned, "possible": self.possible}
 
     def __bool__(self):
         return self.earned == self.possible
 
     def __repr__(self):
-        return format_table(self.rows)
+        return format_table(self.report, heading="")
 
 
 def check_now(exercise_id, namespace):
@@ -29,9 +146,10 @@ def check_now(exercise_id, namespace):
     if exercise_id not in lesson.exercises:
         raise ValueError(f"lesson {lesson.number} has no exercise {exercise_id}; it has "
                          f"{', '.join(lesson.exercises)}")
-    submission = Submission.from_namespace(namespace, lesson.number)
-    outcomes = [run_check(c, submission) for c in lesson.checks_for(exercise_id)]
-    verdict = Verdict(summarize(lesson, outcomes))
+    notebook = LocalNotebook(namespace)
+    outcomes = [run_local(c, notebook) for c in lesson.checks_for(exercise_id)]
+    rows = [r for r in summarize(lesson, outcomes) if r["id"] == exercise_id]
+    verdict = Verdict(lesson, rows)
     print(verdict)
     if verdict:
         print("Well done: this exercise passes every check.")

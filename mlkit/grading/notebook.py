@@ -1,31 +1,33 @@
-"""Reading a learner's notebook the way the grader sees it.
+"""Reading a learner's notebook the way the grader sees it (text only: nothing is run here).
 
 Two markers on the first line of a code cell matter to the grader::
 
     #| setup                 imports and data that the exercises need
     #| exercise: 1.2         the learner's answer to exercise 1.2
 
-Everything else (demos, long training runs, plots, ``mlkit.check`` cells) is skipped, so
-grading takes seconds. Setup cells run first, then each exercise cell in notebook order, in one
-namespace; an exercise cell that fails or hangs costs only that exercise. The notebook file is
-only ever read.
+Everything else (demos, long training runs, plots, ``mlkit.check`` cells) is skipped. Cell
+source goes through IPython's own input transformation, as in JupyterLab, so ``%matplotlib
+inline`` or ``!ls`` lines become the calls Jupyter would make. A file that cannot be graded
+(empty, not UTF-8, not a notebook, an unknown lesson, a lesson that its name and metadata
+disagree on) raises :class:`SubmissionError` with one complete sentence.
 """
-import contextlib
-import os
+import dataclasses
+import json
 import re
-import signal
-import threading
-import time
-import warnings
 from pathlib import Path
-
-import nbformat
-
-from mlkit.grading.hints import ExerciseTimeout, Hint, hint_for
 
 SETUP = re.compile(r"^#\|\s*setup\b")
 EXERCISE = re.compile(r"^#\|\s*exercise:?\s*(\d+\.\d+)\b")
-CELL_TIMEOUT = 60
+NAME_NUMBER = re.compile(r"^(\d+)[_\-. ]")
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+
+
+class SubmissionError(ValueError):
+    """A notebook that cannot be graded; ``lesson`` is its lesson when that is known."""
+
+    def __init__(self, message, lesson=None):
+        super().__init__(message)
+        self.lesson = lesson
 
 
 def cell_role(source):
@@ -39,130 +41,145 @@ def cell_role(source):
     return None, None
 
 
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Raise :class:`ExerciseTimeout` in this thread after ``seconds`` (main thread, Unix only).
-
-    Nests: an outer timer (pytest-timeout's, say) is restarted with what it had left.
-    """
-    usable = (seconds and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise ExerciseTimeout(f"stopped after {seconds} s")
-
-    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
-    started = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+def _metadata_lesson(notebook, path):
+    metadata = notebook.get("metadata", {}) if isinstance(notebook, dict) else {}
+    mlkit_metadata = metadata.get("mlkit") if isinstance(metadata, dict) else None
+    if not isinstance(mlkit_metadata, dict) or mlkit_metadata.get("lesson") is None:
+        return None
+    value = mlkit_metadata["lesson"]
     try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer_left:
-            signal.setitimer(signal.ITIMER_REAL,
-                             max(outer_left - (time.monotonic() - started), 0.001))
+        number = int(str(value).strip())
+    except ValueError:
+        raise SubmissionError(f"{Path(path).name}: its metadata names lesson {value!r}, which "
+                              "is not a lesson number; pass --lesson N") from None
+    return number
 
 
-def lesson_number(path, notebook=None):
-    """The lesson a notebook belongs to: its ``mlkit.lesson`` metadata, else a leading ``NN_``."""
-    if notebook is not None:
-        number = notebook.metadata.get("mlkit", {}).get("lesson")
-        if number is not None:
-            return int(number)
-    match = re.match(r"(\d+)[_-]", Path(path).name)
-    if match:
-        return int(match.group(1))
-    raise ValueError(
-        f"cannot tell which lesson {path} is: its metadata has no mlkit.lesson and its name "
-        "does not start with the lesson number (like 01_logic_gates.ipynb); pass --lesson N")
+def _name_lesson(path):
+    match = NAME_NUMBER.match(Path(path).name)
+    return int(match.group(1)) if match else None
 
 
+def lesson_number(path, notebook=None, override=None):
+    """The lesson a notebook belongs to: ``override``, else its ``mlkit.lesson`` metadata and
+    its file name's leading ``NN_``, which must agree when both are there."""
+    if override is not None:
+        return int(override)
+    from_metadata = _metadata_lesson(notebook or {}, path)
+    from_name = _name_lesson(path)
+    if from_metadata is not None and from_name is not None and from_metadata != from_name:
+        raise SubmissionError(
+            f"{Path(path).name}: its metadata says lesson {from_metadata} but its file name "
+            f"says lesson {from_name}; rename the file or pass --lesson N")
+    number = from_metadata if from_metadata is not None else from_name
+    if number is None:
+        raise SubmissionError(
+            f"cannot tell which lesson {Path(path).name} is: its metadata has no mlkit.lesson "
+            "and its name does not start with the lesson number (like 01_logic_gates.ipynb); "
+            "pass --lesson N")
+    return number
+
+
+def read_json(path):
+    """The notebook file as JSON, or a :class:`SubmissionError` that says what is wrong."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(f"{name} is {size / 2**20:.0f} MB, too large for a notebook; "
+                                  "clear its outputs and save it again")
+        data = path.read_bytes()
+    except OSError as error:
+        raise SubmissionError(f"{name} cannot be read ({error.strerror or error})") from None
+    if not data.strip():
+        raise SubmissionError(f"{name} is empty; submit the .ipynb file that Jupyter saved")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionError(f"{name} is not UTF-8 text (byte {data[error.start]:#04x} at "
+                              f"position {error.start}); save it again from Jupyter") from None
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(f"{name} is not a notebook: its JSON is broken at line "
+                              f"{error.lineno}, column {error.colno} ({error.msg}); "
+                              "save it again from Jupyter") from None
+    except RecursionError:
+        raise SubmissionError(f"{name} is not a notebook (its JSON is nested too deeply)") \
+            from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise SubmissionError(f"{name} is JSON but not a Jupyter notebook (it has no list of "
+                              "cells); submit the .ipynb file that Jupyter saved")
+    return notebook
+
+
+def _source(cell):
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def as_python(source):
+    """A cell's source as Jupyter would run it: magics and ``!`` lines become IPython calls."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:      # no IPython: comment out what only IPython understands
+        lines = [("# (skipped) " + line if line.lstrip().startswith(("%", "!")) else line)
+                 for line in source.split("\n")]
+        return "\n".join(lines)
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 -- IPython could not parse it; compiling will say why
+        return source
+
+
+@dataclasses.dataclass
+class GradedCell:
+    role: str                 # 'setup' or 'exercise'
+    exercise: str             # '1.2' for an exercise cell, '' for setup
+    index: int                # the cell's position among all cells (from 0)
+    source: str               # as Jupyter runs it
+
+    @property
+    def filename(self):
+        """The name tracebacks show: ``<exercise 1.2>`` or ``<setup cell 3>``."""
+        if self.role == "exercise":
+            return f"<exercise {self.exercise}>"
+        return f"<setup cell {self.index + 1}>"
+
+
+@dataclasses.dataclass
 class Submission:
-    """A loaded notebook: its names read as attributes, plus what went wrong while loading."""
+    path: Path
+    lesson: int
+    cells: list               # GradedCell, in notebook order
 
-    def __init__(self, path, lesson, namespace, setup_error, cell_errors, exercise_ids):
-        self.path, self.lesson = Path(path), lesson
-        self.namespace = namespace
-        self.setup_error = setup_error      # hint text, or None
-        self.cell_errors = cell_errors      # exercise id -> hint text
-        self.exercise_ids = exercise_ids    # exercises that have a marked cell
-
-    @classmethod
-    def from_namespace(cls, namespace, lesson=None):
-        """A live notebook (``mlkit.check`` in a kernel): nothing to load, nothing failed."""
-        return cls("<this notebook>", lesson, namespace, None, {}, None)
-
-    def load_problem(self, exercise_id):
-        """Why exercise ``exercise_id`` cannot be graded at all, or None."""
-        if self.setup_error:
-            return self.setup_error
-        if self.exercise_ids is not None and exercise_id not in self.exercise_ids:
-            return (f"no cell is marked '#| exercise: {exercise_id}'; put that line back at the "
-                    "top of your answer cell (compare with a fresh copy of the lesson)")
-        return self.cell_errors.get(exercise_id)
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return self.namespace[name]
-        except KeyError:
-            raise Hint(f"`{name}` is not defined in your notebook; define it in its exercise "
-                       "cell (keep the name exactly as given)") from None
+    @property
+    def exercise_ids(self):
+        return {c.exercise for c in self.cells if c.role == "exercise"}
 
 
-def _run_cell(source, filename, namespace, timeout):
-    code = compile(source, filename, "exec")
-    with time_limit(timeout), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(code, namespace)
-
-
-def load(path, lesson=None, cell_timeout=CELL_TIMEOUT):
-    """Run a notebook's setup and exercise cells; return a :class:`Submission`.
-
-    Sizes come from smoke mode unless ``MLKIT_MODE`` is already set: grading checks
-    correctness on small data.
-    """
+def read(path, lesson=None):
+    """The graded cells of the notebook at ``path``, or :class:`SubmissionError`."""
     path = Path(path)
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:
-        raise ValueError(f"{path} is not a readable notebook ({error}); "
-                         "submit the .ipynb file saved by Jupyter") from error
-    lesson = lesson if lesson is not None else lesson_number(path, notebook)
-    os.environ.setdefault("MLKIT_MODE", "smoke")
-    namespace = {"__name__": "__submission__"}
-    setup_error, cell_errors, exercise_ids = None, {}, []
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
+        from_name = lesson if lesson is not None else _name_lesson(path)
+    except ValueError:
+        from_name = None
+    try:
+        notebook = read_json(path)
+    except SubmissionError as error:
+        error.lesson = from_name
+        raise
+    number = lesson_number(path, notebook, override=lesson)
+    cells = []
+    for index, cell in enumerate(notebook["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        role, exercise_id = cell_role(cell.source)
-        if role == "setup" and setup_error is None:
-            try:
-                _run_cell(cell.source, f"<setup cell {index}>", namespace, cell_timeout)
-            except BaseException as error:  # noqa: BLE001 -- a learner's cell may raise anything
-                if isinstance(error, KeyboardInterrupt):
-                    raise
-                setup_error = (f"a setup cell (cell {index + 1}) failed with "
-                               f"{type(error).__name__}: {error}; restore it from a fresh copy "
-                               "of the lesson, setup cells are not exercises")
-        elif role == "exercise":
-            exercise_ids.append(exercise_id)
-            cell_errors.pop(exercise_id, None)
-            try:
-                _run_cell(cell.source, f"<exercise {exercise_id}>", namespace, cell_timeout)
-            except SyntaxError as error:
-                cell_errors[exercise_id] = (f"your exercise {exercise_id} cell has a "
-                                            f"SyntaxError on line {error.lineno}: {error.msg}")
-            except BaseException as error:  # noqa: BLE001
-                if isinstance(error, KeyboardInterrupt):
-                    raise
-                cell_errors[exercise_id] = ("running your cell failed: " +
-                                            hint_for(error, exercise_id, cell_timeout))
-    return Submission(path, lesson, namespace, setup_error, cell_errors, exercise_ids)
+        source = _source(cell)
+        role, exercise = cell_role(source)
+        if role:
+            cells.append(GradedCell(role, exercise or "", index, as_python(source)))
+    return Submission(path, number, cells)

@@ -3,18 +3,20 @@
     pytest tests/lessons/test_lessons.py              # grades the reference solutions
     pytest tests/lessons/test_lessons.py --notebook my_copy.ipynb     # grades yours
 
-Every check is one test, marked ``@pytest.mark.exercise("1.2")``, so ``-m`` and ``-k`` select
-exercises. A failing check reports its hint, not a traceback.
+The notebook is graded once by the grading engine (learner code in a sandboxed worker, see
+:mod:`mlkit.grading.engine`); every check is then one test, marked
+``@pytest.mark.exercise("1.2")``, so ``-m`` and ``-k`` select exercises. A failing check reports
+its hint, not a traceback.
 """
-import json
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from mlkit.grading import registry
-from mlkit.grading.notebook import lesson_number, load
-from mlkit.grading.runner import format_table, run_check, summarize
+from mlkit.grading import engine, registry
+from mlkit.grading.notebook import SubmissionError, lesson_number, read_json
+from mlkit.grading.report import format_table
+
+REPORTS = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -23,14 +25,20 @@ def pytest_addoption(parser):
                     help="grade this notebook (repeatable; default: the reference solutions)")
     group.addoption("--lesson", type=int, default=None,
                     help="the lesson the --notebook belongs to, when its name does not say")
-    group.addoption("--grade-json", default=None, help="also write the grade as JSON to this file")
+    group.addoption("--checks", default=None, metavar="DIR",
+                    help="add the hidden checks in DIR (files lessonNN*.py)")
+
+
+def pytest_configure(config):
+    config.stash[REPORTS] = {}
+    config.addinivalue_line("markers", "exercise(id): a graded check of one lesson exercise")
 
 
 class GradedCheck:
-    """One check of one notebook: what a single pytest item runs."""
+    """One check of one notebook: what a single pytest item looks up."""
 
-    def __init__(self, path, check):
-        self.path, self.check = Path(path), check
+    def __init__(self, path, lesson, check):
+        self.path, self.lesson, self.check = Path(path), lesson, check
 
     def __repr__(self):
         return f"{self.path.name}:{self.check.id}"
@@ -38,16 +46,22 @@ class GradedCheck:
 
 def _targets(config):
     """(notebook path, lesson) pairs to grade."""
-    lessons = registry.lessons()
+    checks_dir = config.getoption("checks")
+    try:
+        lessons = registry.lessons(checks_dir=checks_dir)
+    except KeyError as error:
+        raise pytest.UsageError(str(error.args[0])) from None
     chosen = config.getoption("notebook")
     if chosen:
         targets = []
         for path in chosen:
-            number = config.getoption("lesson")
-            if number is None:
-                number = lesson_number(path, nbformat.read(path, as_version=4))
+            try:
+                number = lesson_number(path, read_json(path), override=config.getoption("lesson"))
+            except SubmissionError as error:
+                raise pytest.UsageError(str(error)) from None
             if number not in lessons:
-                raise pytest.UsageError(f"{path}: lesson {number} has no graded exercises")
+                raise pytest.UsageError(f"{path}: lesson {number} has no graded exercises; "
+                                        f"graded lessons are {', '.join(map(str, lessons))}")
             targets.append((Path(path), lessons[number]))
         return targets
     solutions = Path(str(config.rootpath)) / "solutions"
@@ -55,54 +69,44 @@ def _targets(config):
             if (solutions / f"{lesson.notebook}.ipynb").exists()]
 
 
-def pytest_configure(config):
-    config._mlkit_submissions = {}
-    config._mlkit_outcomes = {}
-
-
 def pytest_generate_tests(metafunc):
     if "graded_check" not in metafunc.fixturenames:
         return
-    params = [pytest.param(GradedCheck(path, check), id=f"{path.stem}/{check.id}",
+    params = [pytest.param(GradedCheck(path, lesson, check), id=f"{path.stem}/{check.id}",
                            marks=pytest.mark.exercise(check.exercise))
               for path, lesson in _targets(metafunc.config) for check in lesson.checks]
     metafunc.parametrize("graded_check", params)
 
 
+def report_for(config, path, lesson):
+    """The engine's report for ``path``, graded on first use."""
+    reports = config.stash[REPORTS]
+    key = str(path)
+    if key not in reports:
+        reports[key] = engine.grade(path, lesson=lesson.number,
+                                    checks_dir=config.getoption("checks"))
+    return reports[key]
+
+
 @pytest.fixture
 def grade(request):
-    """Run a :class:`GradedCheck`; a failure becomes a one-line hint."""
-    config = request.config
-
+    """Look up a :class:`GradedCheck`'s verdict; a failure becomes a one-line hint."""
     def run(graded):
-        key = str(graded.path)
-        if key not in config._mlkit_submissions:
-            config._mlkit_submissions[key] = load(graded.path, lesson=graded.check.lesson)
-        outcome = run_check(graded.check, config._mlkit_submissions[key])
-        config._mlkit_outcomes.setdefault(key, []).append(outcome)
-        if not outcome.passed:
-            pytest.fail(f"exercise {graded.check.exercise}: {outcome.hint}", pytrace=False)
+        report = report_for(request.config, graded.path, graded.lesson)
+        if report["error"]:
+            pytest.fail(f"not graded: {report['error']}", pytrace=False)
+        outcome = report["outcomes"].get(graded.check.id)
+        if outcome is None:
+            pytest.fail(f"check {graded.check.id} did not run", pytrace=False)
+        if not outcome["passed"]:
+            pytest.fail(f"exercise {graded.check.exercise}: {outcome['hint']}", pytrace=False)
     return run
 
 
-def grade_reports(config):
-    """``[{'notebook', 'lesson', 'exercises': rows, 'earned', 'possible'}]`` for what ran."""
-    reports = []
-    for path, outcomes in config._mlkit_outcomes.items():
-        lesson = registry.lesson(outcomes[0].check.lesson)
-        rows = summarize(lesson, outcomes)
-        reports.append({"notebook": path, "lesson": lesson.number, "title": lesson.title,
-                        "exercises": rows, "earned": sum(r["earned"] for r in rows),
-                        "possible": sum(r["possible"] for r in rows)})
-    return reports
-
-
 def pytest_terminal_summary(terminalreporter, config):
-    reports = grade_reports(config)
-    for report in reports:
-        terminalreporter.write_sep("=", f"grade: lesson {report['lesson']}, "
-                                        f"{Path(report['notebook']).name}")
-        terminalreporter.write_line(format_table(report["exercises"]))
-    path = config.getoption("grade_json")
-    if path:
-        Path(path).write_text(json.dumps(reports, indent=1))
+    graded_solutions = not config.getoption("notebook")
+    for path, report in config.stash[REPORTS].items():
+        what = "reference solution" if graded_solutions else "notebook"
+        terminalreporter.write_sep("=", f"grade of the {what} {Path(path).name} "
+                                        f"(lesson {report['lesson']})")
+        terminalreporter.write_line(format_table(report, heading=""))

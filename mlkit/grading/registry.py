@@ -3,19 +3,25 @@
 A lesson's checks live in ``mlkit/grading/checks/lessonNN.py``::
 
     lesson = Lesson(1, "Logic gates and define-by-run", notebook="01_logic_gates")
-    lesson.exercise("1.2", "A one-layer AND classifier")
+    lesson.exercise("1.3", "A one-layer AND classifier")
 
-    @lesson.check("1.2", points=2)
-    def and_model_has_two_outputs(nb):
-        y = nb.make_and_model()(np.zeros((4, 2), np.float32))
+    @lesson.check("1.3", points=1)
+    def and_model_gives_two_scores(nb):
+        y = nb.make_and_model()(nb.rng.normal(size=(4, 2)).astype(np.float32))
         expect(y.shape == (4, 2), f"expected scores of shape (4, 2), got {y.shape}")
 
-``nb`` is the learner's notebook (a :class:`mlkit.grading.notebook.Submission`): its names
-read as attributes. A check passes by returning and fails by raising; ``expect`` fails with a hint.
+``nb`` is the learner's notebook (see :mod:`mlkit.grading.remote`): its names read as
+attributes. A check passes by returning and fails by raising; ``expect`` fails with a hint.
+
+Instructors add hidden checks in the same form, in files ``lessonNN*.py`` of a folder given as
+``mlkit grade --checks DIR``; such a file starts with ``lesson = extend(N)`` (``from
+mlkit.grading.registry import extend``) and its checks count like the course's own.
 """
 import dataclasses
 import importlib
+import importlib.util
 import pkgutil
+from pathlib import Path
 
 
 @dataclasses.dataclass
@@ -26,6 +32,7 @@ class Check:
     points: float
     timeout: float
     function: object
+    hidden: bool = False
 
     @property
     def id(self):
@@ -37,6 +44,7 @@ class Lesson:
         self.number, self.title, self.notebook = number, title, notebook
         self.exercises = {}   # id -> title, in notebook order
         self.checks = []
+        self.hidden = False
 
     def exercise(self, exercise_id, title):
         if not exercise_id.startswith(f"{self.number}."):
@@ -45,11 +53,12 @@ class Lesson:
 
     def check(self, exercise_id, points=1, timeout=30):
         if exercise_id not in self.exercises:
-            raise ValueError(f"declare exercise {exercise_id} with lesson.exercise() first")
+            raise ValueError(f"lesson {self.number} has no exercise {exercise_id}; declare it "
+                             "with lesson.exercise() first")
 
         def register(function):
             self.checks.append(Check(self.number, exercise_id, function.__name__, points,
-                                     timeout, function))
+                                     timeout, function, hidden=self.hidden))
             return function
         return register
 
@@ -59,20 +68,71 @@ class Lesson:
     def possible(self, exercise_id):
         return sum(c.points for c in self.checks_for(exercise_id))
 
+    def total(self):
+        return sum(c.points for c in self.checks)
 
-def lessons():
-    """Every lesson that has checks, by number."""
+    def copy(self):
+        twin = Lesson(self.number, self.title, self.notebook)
+        twin.exercises, twin.checks = dict(self.exercises), list(self.checks)
+        return twin
+
+
+def _course_lessons():
     import mlkit.grading.checks as package
     found = {}
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("lesson"):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
             found[module.lesson.number] = module.lesson
+    return found
+
+
+_extending = {}
+
+
+def extend(number):
+    """In a hidden-checks file: the lesson whose checks this file adds to."""
+    if number not in _extending:
+        raise KeyError(f"no graded lesson {number} to extend")
+    return _extending[number]
+
+
+def _add_hidden(found, folder):
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KeyError(f"--checks {folder}: no such folder")
+    for path in sorted(folder.glob("lesson*.py")):
+        extended = {n: lesson.copy() for n, lesson in found.items()}
+        for lesson in extended.values():
+            lesson.hidden = True
+        _extending.clear()
+        _extending.update(extended)
+        spec = importlib.util.spec_from_file_location(f"mlkit_hidden_checks_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:
+            raise KeyError(f"hidden checks {path} could not be loaded: "
+                           f"{type(error).__name__}: {error}") from None
+        finally:
+            _extending.clear()
+        for lesson in extended.values():
+            lesson.hidden = False
+        found.update(extended)
+    return found
+
+
+def lessons(checks_dir=None):
+    """Every lesson that has checks, by number (with the hidden checks of ``checks_dir``)."""
+    found = _course_lessons()
+    if checks_dir:
+        found = _add_hidden(dict(found), checks_dir)
     return dict(sorted(found.items()))
 
 
-def lesson(number):
-    all_lessons = lessons()
+def lesson(number, checks_dir=None):
+    all_lessons = lessons(checks_dir)
     if number not in all_lessons:
-        raise KeyError(f"no graded lesson {number}; graded lessons: {sorted(all_lessons)}")
+        raise KeyError(f"lesson {number} has no graded exercises; graded lessons are "
+                       f"{', '.join(map(str, all_lessons))}")
     return all_lessons[number]

@@ -1,0 +1,214 @@
+"""The grading engine: one notebook in, one report out. ``mlkit grade``, ``mlkit.check`` and
+``pytest --notebook`` all come here.
+
+The engine (this process) owns the lesson's checks, the points possible (every check of the
+lesson, always), the verdicts and the report. A learner's code runs only in a worker process
+(:mod:`mlkit.grading.worker`), sandboxed when the machine allows (:mod:`mlkit.grading.sandbox`):
+
+    1. start a worker; run the setup cells, then each exercise cell, each with a time limit
+    2. for each check: reset the worker's chainer.config and random state, run the check here
+       with ``nb`` talking to the worker, under a wall-clock deadline and a CPU-time limit
+    3. end the worker and everything it started
+
+Whatever a learner's code does (raise SystemExit, call os._exit, hang in C, eat all memory,
+swallow signals, tamper with the worker) costs the exercise it happened in: the engine ends that
+worker, starts a fresh one, runs the cells again without the one that broke it, and goes on.
+"""
+import dataclasses
+import os
+import time
+
+from mlkit.grading import registry, remote, sandbox
+from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, hint_for
+from mlkit.grading.notebook import SubmissionError, read
+from mlkit.grading.report import Outcome, failed_report, make_report
+
+CELL_TIMEOUT = 60          # seconds of wall and CPU time for one cell
+MEMORY = 4 * 2**30         # bytes of address space for a worker
+WORKER_CPU_TOTAL = 1800    # seconds of CPU for one worker, whatever happens
+
+
+@dataclasses.dataclass
+class Limits:
+    cell_timeout: float = CELL_TIMEOUT
+    memory: int = MEMORY
+    cpu_total: int = WORKER_CPU_TOTAL
+
+
+def worker_environment():
+    """What the worker sees of the environment: no secrets, one thread, smoke sizes, CPU."""
+    keep = ("PATH", "LANG", "LC_ALL", "MLKIT_DATA", "TZ")
+    environment = {k: os.environ[k] for k in keep if k in os.environ}
+    environment.update({
+        "MLKIT_MODE": os.environ.get("MLKIT_GRADE_MODE", "smoke"),
+        "MLKIT_DEVICE": "@numpy", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1", "CHAINER_WARN_VERSION_MISMATCH": "0",
+        "MLKIT_QUIET": "1"})
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):   # this machine's BLAS needs them
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    return environment
+
+
+class Session:
+    """The worker for one submission, restarted (with the cells run again) when it is lost."""
+
+    def __init__(self, submission, kind, limits):
+        self.submission, self.kind, self.limits = submission, kind, limits
+        self.worker = None
+        self.broken_cells = set()       # cell indexes that killed or hung a worker
+        self.cell_problems = {}         # exercise id (or 'setup') -> hint
+        self.notes = []
+        self.deadline = None
+        self.cpu = None
+        self.restarts = 0
+
+    # -- the worker --------------------------------------------------------------------------
+    def _start(self):
+        data = os.environ.get("MLKIT_DATA")
+        command = sandbox.wrap(remote.worker_command(), self.kind, extra_read_only=[data])
+        self.worker = remote.WorkerProcess(command, worker_environment(),
+                                           cpu_total=self.limits.cpu_total,
+                                           memory=self.limits.memory)
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def lose(self, reason):
+        self.close()
+        raise remote.WorkerLost(reason)
+
+    def ask(self, message):
+        if self.worker is None:
+            raise remote.WorkerLost("the worker is gone")
+        reply = self.worker.request(message, self.deadline, cpu=self.cpu)
+        for note in reply.get("notes") or []:
+            if isinstance(note, str) and note not in self.notes:
+                self.notes.append(note[:200])
+        return reply
+
+    def _run(self, message, seconds):
+        self.deadline, self.cpu = time.monotonic() + seconds, seconds
+        return self.ask(message)
+
+    # -- loading the cells -------------------------------------------------------------------
+    def load(self):
+        """Start a worker and run every graded cell that has not broken a worker before."""
+        self._start()
+        for cell in self.submission.cells:
+            if cell.index in self.broken_cells:
+                continue
+            key = cell.exercise or "setup"
+            if key == "setup" and "setup" in self.cell_problems:
+                continue
+            try:
+                reply = self._run({"op": "run_cell", "source": cell.source,
+                                   "filename": cell.filename}, self.limits.cell_timeout)
+            except (remote.WorkerLost, ExerciseTimeout) as error:
+                self.broken_cells.add(cell.index)
+                self.cell_problems[key] = self._cell_hint(cell, error)
+                self.close()
+                self.restarts += 1
+                return self.load()
+            if "error" in reply:
+                self.cell_problems[key] = self._cell_hint(
+                    cell, LearnerError.from_description(reply["error"]))
+            elif cell.role == "exercise":
+                self.cell_problems.pop(key, None)   # a later, working cell of the same exercise
+
+    def _cell_hint(self, cell, error):
+        if isinstance(error, ExerciseTimeout):
+            what = (f"ran longer than {self.limits.cell_timeout:g} s and was stopped: a cell "
+                    "should only define things (no endless loop, no long training)")
+        elif isinstance(error, remote.WorkerLost):
+            what = f"stopped the grader's Python process: {error.reason}"
+        elif error.is_a("SyntaxError"):
+            what = f"has a SyntaxError on line {error.syntax_line}: {error.message}"
+        else:
+            what = "failed: " + hint_for(error, cell.exercise or "setup")
+        if cell.role == "setup":
+            return (f"a setup cell (cell {cell.index + 1}) {what}; restore it from a fresh copy "
+                    "of the lesson, setup cells are not exercises")
+        return f"your exercise {cell.exercise} cell {what}"
+
+    def problem_for(self, exercise_id):
+        """Why exercise ``exercise_id`` cannot be checked at all, or None."""
+        if "setup" in self.cell_problems:
+            return self.cell_problems["setup"]
+        if exercise_id not in self.submission.exercise_ids:
+            return (f"no cell is marked '#| exercise: {exercise_id}'; put that line back at the "
+                    "top of your answer cell (compare with a fresh copy of the lesson)")
+        return self.cell_problems.get(exercise_id)
+
+    # -- checks ------------------------------------------------------------------------------
+    def run_check(self, check, lost):
+        """One check's :class:`Outcome`; ``lost`` maps exercises whose code ended a worker."""
+        problem = self.problem_for(check.exercise) or lost.get(check.exercise)
+        if problem:
+            return Outcome(check, False, problem)
+        if self.worker is None or not self.worker.alive():
+            self.close()
+            self.load()
+        notebook = remote.RemoteNotebook(self)
+        try:
+            self._run({"op": "reset", "seed": 0}, 30)
+            self.deadline = time.monotonic() + check.timeout
+            self.cpu = check.timeout
+            check.function(notebook)
+        except ExerciseTimeout:
+            self.close()
+            hint = hint_for(ExerciseTimeout(), check.exercise, check.timeout)
+            lost[check.exercise] = hint
+            return Outcome(check, False, hint)
+        except remote.WorkerLost as error:
+            self.close()
+            hint = (f"while checking exercise {check.exercise}, your code stopped the "
+                    f"grader's Python process: {error.reason}")
+            lost[check.exercise] = hint
+            return Outcome(check, False, hint)
+        except (Hint, LearnerError) as error:
+            return Outcome(check, False, hint_for(error, check.exercise, check.timeout))
+        except Exception as error:  # noqa: BLE001 -- the check could not use the answer
+            return Outcome(check, False, (
+                f"the check could not use what your code returned ({type(error).__name__}: "
+                f"{str(error)[:200]})"))
+        finally:
+            notebook.forget_handles()
+            if self.worker is not None and self.worker.alive():
+                try:
+                    self._run({"op": "release"}, 10)
+                except (remote.WorkerLost, ExerciseTimeout):
+                    self.close()
+        return Outcome(check, True)
+
+
+def grade(path, lesson=None, checks_dir=None, limits=None):
+    """Grade the notebook at ``path``: a report dict (see :mod:`mlkit.grading.report`)."""
+    limits = limits or Limits()
+    try:
+        submission = read(path, lesson=lesson)
+        chosen = registry.lesson(submission.lesson, checks_dir=checks_dir)
+    except SubmissionError as error:
+        known = registry.lessons(checks_dir=checks_dir).get(error.lesson)
+        return failed_report(path, known, str(error))
+    except KeyError as error:
+        return failed_report(path, None, str(error.args[0]))
+    try:
+        kind, note = sandbox.choose()
+    except sandbox.SandboxUnavailable as error:
+        return failed_report(path, chosen, f"not graded: {error}")
+    session = Session(submission, kind, limits)
+    outcomes, lost = [], {}
+    try:
+        session.load()
+        for check in chosen.checks:
+            outcomes.append(session.run_check(check, lost))
+    except remote.WorkerLost as error:      # the worker would not even start
+        return failed_report(path, chosen, f"the grading worker could not run: {error.reason}")
+    finally:
+        session.close()
+    notes = ([note] if note else []) + session.notes
+    return make_report(path, chosen, outcomes, notes=notes, sandbox=kind)

@@ -1,0 +1,292 @@
+"""The grader's side of the worker: start it, ask it things with a deadline, end it.
+
+Checks see the learner's notebook as ``nb`` (a :class:`RemoteNotebook`): ``nb.make_model()``
+asks the worker to call the learner's ``make_model``; what comes back is plain data (numbers,
+strings, NumPy arrays, containers of them) or a :class:`Remote` handle to an object that stays
+in the worker, whose attributes, items and calls are requests in turn. So a check reads as
+ordinary Python and never holds, runs or unpickles anything the learner's code made.
+"""
+import collections
+import os
+import secrets
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy
+
+from mlkit.grading import protocol
+from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError
+
+START_TIMEOUT = 120      # seconds for the worker to import the course's libraries
+
+
+class WorkerLost(Exception):
+    """The worker ended (os._exit, a crash, a limit) or answered nonsense; ``reason`` says which."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkerProcess:
+    """One worker: a Python process (sandboxed when possible) that runs one learner's cells."""
+
+    def __init__(self, command, environment, cpu_total=None, memory=None):
+        environment = dict(environment)
+        if memory:
+            environment["MLKIT_GRADE_MEMORY"] = str(int(memory))
+        if cpu_total:
+            environment["MLKIT_GRADE_CPU_TOTAL"] = str(int(cpu_total))
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env=environment,
+                                        start_new_session=True, close_fds=True)
+        self.stderr_tail = collections.deque(maxlen=40)
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self.counter = 0
+        self.cpu_seconds_asked = None
+        hello = self._read_message(time.monotonic() + START_TIMEOUT)
+        if not hello.get("ready"):
+            self.kill()
+            raise WorkerLost("the grading worker did not start")
+
+    def _drain_stderr(self):
+        for line in iter(self.process.stderr.readline, b""):
+            self.stderr_tail.append(line[:500].decode("utf-8", "replace").rstrip())
+
+    # -- reading with a deadline -------------------------------------------------------------
+    def _read_exactly(self, count, deadline):
+        chunks, needed, fd = [], count, self.process.stdout.fileno()
+        while needed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ExerciseTimeout("deadline passed")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, min(needed, 1 << 20))
+            if not chunk:
+                raise WorkerLost(self._death_reason())
+            chunks.append(chunk)
+            needed -= len(chunk)
+        return b"".join(chunks)
+
+    def _read_message(self, deadline):
+        try:
+            length = protocol.frame_length(self._read_exactly(protocol.HEADER.size, deadline))
+            return protocol.parse_frame(self._read_exactly(length, deadline))
+        except protocol.ProtocolError as error:
+            self.kill()
+            raise WorkerLost(f"the worker sent something that is not an answer ({error}); "
+                             "does your code write to standard output at a low level?") from None
+
+    def _death_reason(self):
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "the worker closed its channel"
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ \
+                else str(-code)
+            if name == "SIGXCPU" or (name == "SIGKILL" and self.cpu_seconds_asked):
+                return (f"it used more than its {self.cpu_seconds_asked:g} s of CPU time and "
+                        "was stopped (a loop that never ends?)") if self.cpu_seconds_asked \
+                    else "it used more than its CPU time and was stopped"
+            if name == "SIGSEGV":
+                return "the Python process crashed (segmentation fault)"
+            return f"the Python process was killed ({name}; out of memory?)"
+        return f"the Python process ended with exit code {code} (os._exit or exit?)"
+
+    # -- requests ---------------------------------------------------------------------------
+    def request(self, message, deadline, cpu=None):
+        """Send ``message``; return the decoded reply, or raise WorkerLost / ExerciseTimeout."""
+        if self.process.poll() is not None:
+            raise WorkerLost(self._death_reason())
+        self.counter += 1
+        message = dict(message, n=self.counter)
+        if cpu:
+            message["cpu"] = max(1, int(cpu))
+            self.cpu_seconds_asked = max(1, int(cpu))
+        try:
+            protocol.write_frame(self.process.stdin, message)
+        except (BrokenPipeError, OSError):
+            raise WorkerLost(self._death_reason()) from None
+        try:
+            reply = self._read_message(deadline)
+        except ExerciseTimeout:
+            self.kill()
+            raise
+        if reply.get("n") != self.counter:
+            self.kill()
+            raise WorkerLost("the worker's answer did not match the question (tampering?)")
+        return reply
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def kill(self):
+        """End the worker and everything it started (its whole process group)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.kill()
+        except ProcessLookupError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class Remote:
+    """A handle to an object in the worker. Reading ``.name``, ``[key]``, ``len()``, iterating
+    or calling it asks the worker; ``numpy.asarray(remote)`` fetches its numbers."""
+
+    __slots__ = ("_notebook", "_number", "_type", "_repr")
+
+    def __init__(self, notebook, description):
+        self._notebook = notebook
+        self._number = description["__handle__"]
+        self._type = str(description.get("type", "?"))
+        self._repr = str(description.get("repr", "?"))
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._notebook._ask("getattr", target=self, name=name)
+
+    def __call__(self, *args, **kwargs):
+        return self._notebook._ask("call", target=self, args=args, kwargs=kwargs)
+
+    def __getitem__(self, key):
+        return self._notebook._ask("getitem", target=self, key=key)
+
+    def __len__(self):
+        try:
+            return self._notebook._ask("len", target=self)
+        except LearnerError as error:   # list(remote) asks len() first and expects TypeError
+            if error.is_a("TypeError"):
+                raise TypeError(error.message) from None
+            raise
+
+    def __iter__(self):
+        return iter(self._notebook._ask("list", target=self))
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._notebook.array(self)
+        return array.astype(dtype) if dtype is not None else array
+
+    def __repr__(self):
+        return self._repr
+
+    @property
+    def type_name(self):
+        """The class of the object, as ``module.QualifiedName`` (the worker's word for it)."""
+        return self._type
+
+
+class RemoteNotebook:
+    """A learner's notebook as checks see it while grading: its names are attributes."""
+
+    mode = "grader"
+
+    def __init__(self, session):
+        self._session = session
+        self._interned = {}
+        self.rng = numpy.random.default_rng(secrets.randbits(64))
+
+    # -- the protocol --------------------------------------------------------------------------
+    def _proxy(self, description):
+        number = description["__handle__"]
+        if number not in self._interned:
+            self._interned[number] = Remote(self, description)
+        return self._interned[number]
+
+    def _reference(self, value):
+        if isinstance(value, Remote):
+            if value._notebook is not self:
+                raise WorkerLost("a handle from another grading run")
+            return {"__handle__": value._number}
+        raise TypeError(f"cannot send a {type(value).__name__} to the worker; make it there "
+                        "with nb.module(...)")
+
+    def _ask(self, op, **fields):
+        encoded = {key: protocol.encode(value, self._reference) for key, value in fields.items()}
+        reply = self._session.ask(dict(encoded, op=op))
+        if "error" in reply:
+            raise LearnerError.from_description(reply["error"])
+        try:
+            return protocol.decode(reply.get("ok"), self._proxy)
+        except protocol.ProtocolError as error:
+            self._session.lose(f"the worker's answer could not be read ({error})")
+
+    def forget_handles(self):
+        self._interned.clear()
+
+    # -- what checks use -------------------------------------------------------------------
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._ask("global", name=name)
+        except LearnerError as error:
+            if error.is_a("NameError"):
+                raise Hint(f"`{name}` is not defined in your notebook; define it in its "
+                           "exercise cell (keep the name exactly as given)") from None
+            raise
+
+    def module(self, name):
+        """The worker's module ``name`` (to build objects there: ``nb.module('chainer.links')``)."""
+        return self._ask("module", name=name)
+
+    def isinstance(self, value, type_path):
+        """``isinstance(value, <type_path>)``, asked where the value lives."""
+        if not isinstance(value, Remote):
+            return _local_isinstance(value, type_path)
+        return bool(self._ask("isinstance", target=value, type=type_path))
+
+    def type_names(self, value):
+        if not isinstance(value, Remote):
+            return [f"{k.__module__}.{k.__qualname__}" for k in type(value).__mro__]
+        return list(self._ask("type", target=value))
+
+    def deepcopy(self, value):
+        if not isinstance(value, Remote):
+            import copy
+            return copy.deepcopy(value)
+        return self._ask("deepcopy", target=value)
+
+    def keep(self, value):
+        """``value`` (an array, say) made in the worker and kept there, so that a learner's
+        function can change it in place and the check can look afterwards."""
+        return self._ask("keep", target=value)
+
+    def array(self, value):
+        """``value`` as a NumPy array (a Variable's data, a CuPy array copied to the host)."""
+        if isinstance(value, Remote):
+            return self._ask("array", target=value)
+        value = getattr(value, "array", value)
+        return numpy.asarray(value)
+
+    def seed(self, value):
+        self.module("mlkit").seed(int(value))
+
+
+def _local_isinstance(value, type_path):
+    import importlib
+    module, _, name = type_path.rpartition(".")
+    return isinstance(value, getattr(importlib.import_module(module), name))
+
+
+def worker_command():
+    return [sys.executable, "-E", "-s", "-m", "mlkit.grading.worker"]

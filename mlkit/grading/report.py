@@ -1,0 +1,159 @@
+"""A grade as plain data, as a table a learner reads, and as CSV rows an instructor keeps.
+
+A report is a dict::
+
+    {"notebook": path, "lesson": 1, "title": ..., "earned": 22, "possible": 24,
+     "exercises": [{"id": "1.1", "title": ..., "earned": 2, "possible": 2, "hints": []}, ...],
+     "error": "" or why it could not be graded, "notes": [...], "sandbox": "bwrap" or "none"}
+
+``possible`` is always every check of the lesson, whatever the notebook did.
+"""
+import csv
+import dataclasses
+from pathlib import Path
+
+from mlkit.atomic import atomic_write
+
+
+@dataclasses.dataclass
+class Outcome:
+    check: object          # registry.Check
+    passed: bool
+    hint: str = ""
+
+    @property
+    def earned(self):
+        return self.check.points if self.passed else 0
+
+
+def summarize(lesson, outcomes):
+    """Per-exercise rows, in lesson order; every exercise of the lesson has one."""
+    rows = []
+    for exercise_id, title in lesson.exercises.items():
+        mine = [o for o in outcomes if o.check.exercise == exercise_id]
+        hints = []
+        for outcome in mine:   # one load problem fails every check the same way: say it once
+            if outcome.hint and outcome.hint not in hints:
+                hints.append(outcome.hint)
+        rows.append({"id": exercise_id, "title": title,
+                     "earned": sum(o.earned for o in mine),
+                     "possible": lesson.possible(exercise_id), "hints": hints})
+    return rows
+
+
+def make_report(path, lesson, outcomes, notes=(), sandbox=""):
+    rows = summarize(lesson, outcomes)
+    return {"notebook": str(path), "lesson": lesson.number, "title": lesson.title,
+            "exercises": rows, "earned": sum(r["earned"] for r in rows),
+            "possible": lesson.total(), "error": "", "notes": list(notes), "sandbox": sandbox,
+            "outcomes": {o.check.id: {"passed": o.passed, "hint": o.hint} for o in outcomes}}
+
+
+def failed_report(path, lesson, error):
+    """A submission that could not be graded: no points, the lesson's points possible when the
+    lesson is known, and one sentence saying why."""
+    rows = [] if lesson is None else [
+        {"id": i, "title": t, "earned": 0, "possible": lesson.possible(i), "hints": []}
+        for i, t in lesson.exercises.items()]
+    return {"notebook": str(path), "lesson": lesson.number if lesson else None,
+            "title": lesson.title if lesson else "", "exercises": rows, "earned": 0,
+            "possible": lesson.total() if lesson else 0, "error": error, "notes": [],
+            "sandbox": "", "outcomes": {}}
+
+
+def _points(value):
+    return f"{value:g}"
+
+
+def format_table(report, heading=None):
+    """The grade table: exercise, points earned / possible, one hint per failure."""
+    lines = []
+    if heading is None:
+        heading = f"{report['notebook']} (lesson {report['lesson']})"
+    if heading:
+        lines.append(heading)
+    if report.get("error"):
+        lines.append(f"NOT GRADED: {report['error']}")
+    rows = report["exercises"]
+    width = max([len(r["title"]) for r in rows] + [5])
+    if rows:
+        lines.append(f"{'exercise':<9} {'title':<{width}}  points")
+    for row in rows:
+        mark = "ok " if row["earned"] == row["possible"] else "-- "
+        lines.append(f"{row['id']:<9} {row['title']:<{width}}  {mark}"
+                     f"{_points(row['earned'])}/{_points(row['possible'])}")
+        for hint in row["hints"]:
+            lines.append(f"{'':<9} hint: {hint}")
+    percent = 100 * report["earned"] / report["possible"] if report["possible"] else 0
+    lines.append(f"{'total':<9} {'':<{width}}  {_points(report['earned'])}/"
+                 f"{_points(report['possible'])} ({percent:.0f} %)")
+    for note in report.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def _exercise_key(exercise_id):
+    return tuple(int(part) if part.isdigit() else 0 for part in exercise_id.split("."))
+
+
+CSV_FIXED = ["submission", "lesson"]
+CSV_TAIL = ["total", "possible", "error", "notes"]
+
+
+def csv_rows(reports):
+    """The header and rows of the class's CSV (one row per submission)."""
+    exercise_ids = sorted({row["id"] for r in reports for row in r["exercises"]},
+                          key=_exercise_key)
+    rows = []
+    for report in reports:
+        earned = {row["id"]: _points(row["earned"]) for row in report["exercises"]}
+        rows.append([report["notebook"], report["lesson"] or "",
+                     *(earned.get(i, "") for i in exercise_ids),
+                     _points(report["earned"]), _points(report["possible"]),
+                     report.get("error", ""), " | ".join(report.get("notes", []))])
+    return [*CSV_FIXED, *exercise_ids, *CSV_TAIL], rows
+
+
+def write_csv(reports, destination):
+    header, rows = csv_rows(reports)
+    with atomic_write(destination, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+class MergeError(ValueError):
+    pass
+
+
+def merge_csv(sources, destination):
+    """Join the CSVs of several shards into one (the union of their exercise columns).
+
+    A submission that appears in two shards is refused: the shards overlap.
+    """
+    merged, exercise_ids = {}, set()
+    for source in map(Path, sources):
+        try:
+            with open(source, newline="", encoding="utf-8") as file:
+                reader = csv.DictReader(file)
+                table = list(reader)
+                header = list(reader.fieldnames or [])
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise MergeError(f"{source}: cannot be read as a grades CSV ({error})") from None
+        if not set(CSV_FIXED + CSV_TAIL) <= set(header):
+            raise MergeError(f"{source}: not a CSV written by `mlkit grade --csv` (its "
+                             f"columns are {', '.join(header[:6])}...)")
+        for row in table:
+            if row["submission"] in merged:
+                raise MergeError(f"{row['submission']} is in more than one CSV: the shards "
+                                 "overlap (use the same N for every --shard I/N)")
+            merged[row["submission"]] = row
+            exercise_ids |= set(header) - set(CSV_FIXED + CSV_TAIL)
+    ordered = sorted(exercise_ids, key=_exercise_key)
+    with atomic_write(destination, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow([*CSV_FIXED, *ordered, *CSV_TAIL])
+        for name in sorted(merged):
+            row = merged[name]
+            writer.writerow([row.get(c, "") for c in [*CSV_FIXED, *ordered, *CSV_TAIL]])
+    return len(merged)

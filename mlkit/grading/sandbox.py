@@ -1,0 +1,113 @@
+"""Where the worker runs: inside bubblewrap when this machine has it, else as a plain process.
+
+The sandbox (``bwrap``) gives a learner's code::
+
+    a read-only view of the system, Python and the course's library   (nothing else of the disk)
+    its own empty, writable scratch folder as HOME and working folder  (gone afterwards)
+    no network, its own process tree (killed with the worker), an unprivileged user
+    no grader checks: mlkit/grading/checks is an empty folder inside  (no reference answers)
+
+so it cannot read or write other submissions, the notebook file itself, the solutions, or the
+instructor's hidden checks. ``MLKIT_SANDBOX`` chooses: ``auto`` (the default: bubblewrap when it
+works here), ``bwrap`` (required: refuse to grade without it) or ``none``. Without a sandbox the
+worker still gets its process limits (CPU time, memory, a wall-clock backstop) and is killed
+with its whole process group afterwards.
+"""
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+def _mlkit_folder():
+    import mlkit
+    return Path(mlkit.__file__).resolve().parent
+
+
+def _python_folders():
+    """The folders the worker's Python needs: its prefixes and its import path."""
+    folders = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
+    for entry in sys.path:
+        path = Path(entry or ".").resolve()
+        if path.name in ("site-packages", "dist-packages") and path.is_dir():
+            folders.add(path)
+    folders.add(Path(sys.executable).resolve().parent)
+    # A folder inside another one is mounted with it.
+    return sorted(f for f in folders if not any(o != f and o in f.parents for o in folders))
+
+
+def _system_binds():
+    binds = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            binds += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            binds += ["--ro-bind", str(path), str(path)]
+    return binds + ["--ro-bind", "/etc", "/etc"]
+
+
+SCRATCH = "/tmp/work"
+
+
+def bwrap_prefix(extra_read_only=()):
+    """The ``bwrap ...`` arguments that put a command in the sandbox."""
+    mlkit_folder = _mlkit_folder()
+    arguments = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
+                 "--unshare-user", "--uid", "65534", "--gid", "65534", *_system_binds(),
+                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for folder in _python_folders():
+        arguments += ["--ro-bind", str(folder), str(folder)]
+    arguments += ["--ro-bind", str(mlkit_folder), str(mlkit_folder),
+                  "--tmpfs", str(mlkit_folder / "grading" / "checks")]
+    for folder in extra_read_only:
+        if folder and Path(folder).is_dir():
+            arguments += ["--ro-bind", str(Path(folder).resolve()), str(Path(folder).resolve())]
+    arguments += ["--dir", SCRATCH, "--chdir", SCRATCH, "--setenv", "HOME", SCRATCH]
+    return arguments
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_works():
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    try:
+        probe = subprocess.run(bwrap_prefix() + [sys.executable, "-c", "print('ok')"],
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap did not start ({error})"
+    if probe.returncode != 0 or probe.stdout.strip() != "ok":
+        return f"bwrap failed here ({(probe.stderr.strip() or 'no message')[:200]})"
+    return None
+
+
+def choose():
+    """``'bwrap'`` or ``'none'``, as ``MLKIT_SANDBOX`` and this machine allow, and a note (or
+    None) to show once when grading runs without a sandbox."""
+    wanted = os.environ.get("MLKIT_SANDBOX", "auto").strip().lower() or "auto"
+    if wanted not in ("auto", "bwrap", "none"):
+        raise SandboxUnavailable(f"MLKIT_SANDBOX={wanted!r}: use auto, bwrap or none")
+    if wanted == "none":
+        return "none", "no sandbox (MLKIT_SANDBOX=none): learner code runs with process " \
+                       "limits only"
+    problem = _bwrap_works()
+    if problem is None:
+        return "bwrap", None
+    if wanted == "bwrap":
+        raise SandboxUnavailable(f"MLKIT_SANDBOX=bwrap but {problem}; install it with "
+                                 "`apt-get install bubblewrap` (Debian, Ubuntu)")
+    return "none", (f"no sandbox: {problem}, so learner code runs with process limits only "
+                    "(install bubblewrap to isolate it: `apt-get install bubblewrap`)")
+
+
+def wrap(command, kind, extra_read_only=()):
+    """``command`` as the worker should be started for sandbox ``kind``."""
+    if kind == "bwrap":
+        return bwrap_prefix(extra_read_only) + list(command)
+    return list(command)

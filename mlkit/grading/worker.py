@@ -1,0 +1,312 @@
+"""The worker: the only process that runs a learner's code (``python -m mlkit.grading.worker``).
+
+It starts inside the sandbox (see :mod:`mlkit.grading.sandbox`), imports the course's libraries,
+then answers requests from the grader, one at a time, over its standard input and output:
+run this cell, look up that name, call this function with these arguments, read that attribute.
+Results go back as plain data or as handles to objects that stay here (see
+:mod:`mlkit.grading.protocol`). It decides nothing: every verdict is made by the grader from
+what it answers, so a learner's code that tampers with this process can only change its own
+answers, never the points. A cell's ``print`` output goes to standard error, never to the
+channel.
+"""
+import copy
+import importlib
+import importlib.abc
+import itertools
+import os
+import resource
+import sys
+import traceback
+import types
+import warnings
+
+from mlkit.grading import protocol
+
+MAX_ITEMS = 100_000
+SKIPPED_MAGICS = {"pip", "conda", "mamba", "micromamba", "uv", "system", "sx", "sc", "bash",
+                  "sh", "script", "perl", "ruby", "writefile", "run", "load", "cd", "env",
+                  "store", "bookmark", "save"}
+
+
+class _NoChecks(importlib.abc.MetaPathFinder):
+    """Refuses to import the grader's checks: they hold the reference answers.
+
+    Inside the sandbox the files are not even there; without a sandbox this keeps an honest
+    mistake (or an easy cheat) from scoring, though not a determined one.
+    """
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlkit.grading.checks" or name.startswith("mlkit.grading.checks."):
+            raise ImportError(f"{name} is part of the grader and cannot be imported here")
+        return None
+
+
+class Worker:
+    def __init__(self, channel_in, channel_out):
+        self.channel_in, self.channel_out = channel_in, channel_out
+        self.main = types.ModuleType("__main__")
+        self.main.__dict__["__builtins__"] = __builtins__
+        sys.modules["__main__"] = self.main
+        self.namespace = self.main.__dict__
+        self.namespace["get_ipython"] = self.get_ipython
+        self.handles, self.handle_of = {}, {}
+        self.counter = itertools.count(1)
+        self.notes = []
+        self._shell = None
+        self.config_snapshot = None
+
+    # -- values ------------------------------------------------------------------------------
+    def handle(self, value):
+        module = type(value).__module__ or ""
+        if module.startswith("cupy") and hasattr(value, "get"):
+            return protocol.encode(value.get(), self.handle)
+        key = id(value)
+        number = self.handle_of.get(key)
+        if number is None or self.handles.get(number) is not value:
+            number = next(self.counter)
+            self.handles[number], self.handle_of[key] = value, number
+        return {"__handle__": number, "type": _type_name(value), "repr": _short_repr(value)}
+
+    def resolve(self, description):
+        number = description.get("__handle__")
+        if number not in self.handles:
+            raise LookupError(f"stale handle {number}")
+        return self.handles[number]
+
+    def encode(self, value):
+        return protocol.encode(value, self.handle)
+
+    def decode(self, data):
+        return protocol.decode(data, self.resolve)
+
+    # -- IPython, only when a cell uses a magic ----------------------------------------------
+    def get_ipython(self):
+        return _GraderShell(self)
+
+    def real_shell(self):
+        if self._shell is None:
+            from IPython.core.interactiveshell import InteractiveShell
+            self._shell = InteractiveShell.instance(user_module=self.main)
+        return self._shell
+
+    # -- requests ----------------------------------------------------------------------------
+    def set_cpu_budget(self, seconds):
+        if not seconds:
+            return
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        used = usage.ru_utime + usage.ru_stime
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = int(used + seconds) + 1
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+    def op_run_cell(self, request):
+        code = compile(request["source"], request["filename"], "exec")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(code, self.namespace)
+        return None
+
+    def op_global(self, request):
+        name = request["name"]
+        if name not in self.namespace:
+            raise NameError(f"name {name!r} is not defined")
+        return self.namespace[name]
+
+    def op_module(self, request):
+        return importlib.import_module(request["name"])
+
+    def op_call(self, request):
+        target = self.decode(request["target"])
+        args = self.decode(request["args"])
+        kwargs = self.decode(request["kwargs"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return target(*args, **kwargs)
+
+    def op_getattr(self, request):
+        return getattr(self.decode(request["target"]), request["name"])
+
+    def op_getitem(self, request):
+        return self.decode(request["target"])[self.decode(request["key"])]
+
+    def op_len(self, request):
+        return len(self.decode(request["target"]))
+
+    def op_list(self, request):
+        items = list(itertools.islice(iter(self.decode(request["target"])), MAX_ITEMS + 1))
+        if len(items) > MAX_ITEMS:
+            raise ValueError(f"more than {MAX_ITEMS} items")
+        return items
+
+    def op_isinstance(self, request):
+        module, _, name = request["type"].rpartition(".")
+        kind = getattr(importlib.import_module(module), name)
+        return isinstance(self.decode(request["target"]), kind)
+
+    def op_type(self, request):
+        value = self.decode(request["target"])
+        return [_qualified(k) for k in type(value).__mro__]
+
+    def op_keep(self, request):
+        return self.decode(request["target"])
+
+    def op_deepcopy(self, request):
+        return copy.deepcopy(self.decode(request["target"]))
+
+    def op_array(self, request):
+        import numpy
+        value = self.decode(request["target"])
+        value = getattr(value, "array", value)        # a chainer.Variable's data
+        if type(value).__module__.startswith("cupy"):
+            value = value.get()
+        array = numpy.asarray(value)
+        if array.dtype == object:
+            raise TypeError("this is not an array of numbers")
+        return array
+
+    def op_reset(self, request):
+        """Before each check: the same chainer.config, random state and warnings for everyone."""
+        import chainer
+        import mlkit
+        if self.config_snapshot is None:
+            self.config_snapshot = dict(vars(chainer.global_config))
+        vars(chainer.global_config).clear()
+        vars(chainer.global_config).update(self.config_snapshot)
+        local = getattr(chainer.config, "_local", None)
+        if local is not None:
+            vars(local).clear()
+        mlkit.seed(request.get("seed", 0))
+        return None
+
+    def op_release(self, request):
+        self.handles.clear()
+        self.handle_of.clear()
+        return None
+
+    def serve(self):
+        while True:
+            try:
+                request = protocol.read_frame(self.channel_in)
+            except protocol.ProtocolError:
+                return
+            if request is None or request.get("op") == "exit":
+                return
+            self.notes = []
+            self.set_cpu_budget(request.get("cpu"))
+            try:
+                result = getattr(self, "op_" + request["op"])(request)
+                if request["op"] == "keep":      # stays here even when it is plain data
+                    reply = {"ok": self.handle(result)}
+                else:
+                    reply = {"ok": self.encode(result)}
+            except BaseException as error:  # noqa: BLE001 -- SystemExit, KeyboardInterrupt too
+                reply = {"error": describe(error)}
+            reply["n"] = request.get("n")
+            if self.notes:
+                reply["notes"] = self.notes
+            try:
+                protocol.write_frame(self.channel_out, reply)
+            except BaseException as error:  # noqa: BLE001 -- e.g. a value that will not encode
+                protocol.write_frame(self.channel_out, {"error": describe(error),
+                                                        "n": request.get("n")})
+
+
+class _GraderShell:
+    """``get_ipython()`` for a graded cell: IPython's own shell, except shell commands and
+    package installs, which are skipped with a note (the grader runs none)."""
+
+    def __init__(self, worker):
+        self._worker = worker
+
+    def _skip(self, what):
+        self._worker.notes.append(f"skipped {what[:80]}: the grader runs no shell commands "
+                                  "or installs")
+
+    def system(self, command):
+        self._skip(f"!{command}")
+
+    def getoutput(self, command, split=True, depth=0):
+        self._skip(f"!{command}")
+        return []
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        if name in SKIPPED_MAGICS:
+            return self._skip(f"%{name} {line}".strip())
+        return self._worker.real_shell().run_line_magic(name, line, _stack_depth + 1)
+
+    def run_cell_magic(self, name, line, cell):
+        if name in SKIPPED_MAGICS:
+            return self._skip(f"%%{name}")
+        return self._worker.real_shell().run_cell_magic(name, line, cell)
+
+    def __getattr__(self, name):
+        return getattr(self._worker.real_shell(), name)
+
+
+def _qualified(kind):
+    return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
+
+
+def _type_name(value):
+    try:
+        return _qualified(type(value))
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def _short_repr(value, limit=120):
+    try:
+        text = repr(value)
+    except BaseException:  # noqa: BLE001 -- a learner's __repr__ may do anything
+        return "<unprintable>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def describe(error):
+    """A learner's exception as plain data: its type and bases, message, and where it was."""
+    try:
+        message = str(error)
+    except BaseException:  # noqa: BLE001
+        message = "<unprintable message>"
+    frames = [[f.filename, f.lineno, f.name]
+              for f in traceback.extract_tb(error.__traceback__)[-30:]]
+    return {"type": type(error).__name__, "mro": [_qualified(k) for k in type(error).__mro__],
+            "message": message[:4000], "frames": frames,
+            "syntax_line": getattr(error, "lineno", None) if isinstance(error, SyntaxError)
+            else None}
+
+
+def _limit_memory():
+    limit = os.environ.get("MLKIT_GRADE_MEMORY")
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+
+
+def main():
+    # The channel is a private copy of stdin/stdout; the cells' own prints go to stderr.
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.meta_path.insert(0, _NoChecks())
+    for name in [n for n in sys.modules if n.startswith("mlkit.grading.checks")]:
+        del sys.modules[name]
+    import mlkit  # noqa: F401  (Chainer's compatibility layer, before any learner cell)
+    import chainer  # noqa: F401
+    import numpy  # noqa: F401
+    _limit_memory()
+    cpu_total = os.environ.get("MLKIT_GRADE_CPU_TOTAL")
+    if cpu_total:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_total), int(cpu_total) + 5))
+    worker = Worker(channel_in, channel_out)
+    worker.op_reset({"seed": 0})
+    protocol.write_frame(channel_out, {"ready": True, "pid": os.getpid(),
+                                       "python": sys.version.split()[0]})
+    worker.serve()
+    os._exit(0)   # no interpreter shutdown: a learner's atexit or __del__ gets no last word
+
+
+if __name__ == "__main__":
+    main()
