@@ -342,5 +342,9 @@ def test_corrupt_cached_file_names_the_file(tmp_path, full_set, mirror):
 
 def test_public_api():
     import mlkit.data
-    assert sorted(mlkit.data.__all__) == ["Mnist", "MnistFileError", "load_mnist", "read_idx"]
+    assert sorted(mlkit.data.__all__) == [
+        "Mnist", "MnistFileError", "MovingMnist", "MovingMnistDataset", "MovingMnistError",
+        "load_mnist", "load_moving_mnist", "load_sequences", "make_moving_mnist", "read_idx",
+        "save_sequences"]
+    assert all(hasattr(mlkit.data, name) for name in mlkit.data.__all__)
     assert dataclasses.is_dataclass(Mnist)
