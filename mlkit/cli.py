@@ -99,6 +99,16 @@ def _run_release(args):
     return EXIT_OK
 
 
+def _add_moving_mnist_arguments(parser):
+    from mlkit.data.moving_mnist import add_cli_arguments
+    add_cli_arguments(parser)
+
+
+def _run_moving_mnist(args):
+    from mlkit.data.moving_mnist import run_cli
+    return run_cli(args, usage_error=EXIT_USAGE, failure=EXIT_FAILED)
+
+
 COMMANDS = {
     "doctor": Command("what this machine has for the course, with advice", _run_doctor),
     "grade": Command("grade notebooks, each in its own process", _run_grade,
@@ -106,6 +116,7 @@ COMMANDS = {
     "release": Command("make the learner notebooks in lessons/ from solutions/", _run_release,
                        _add_release_arguments),
     "data": Command("download and cache a full data set", _run_data, _add_data_arguments),
+    "moving-mnist": Command("Moving MNIST videos", _run_moving_mnist, _add_moving_mnist_arguments),
 }
 
 
