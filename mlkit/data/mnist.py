@@ -316,7 +316,12 @@ def _reason(error):
     # ConnectionError wraps urllib3's MaxRetryError, whose ``reason`` ends in the OS message.
     wrapped = error.args[0] if error.args else error
     text = str(getattr(wrapped, "reason", None) or wrapped)
-    return text.rsplit(": ", 1)[-1].rstrip(")'\"") or type(error).__name__
+    reason = text.rsplit(": ", 1)[-1]
+    # Drop the quotes and parentheses of the wrapping exceptions' reprs, not the reason's own.
+    while reason and (reason[-1] in "'\"" and reason.count(reason[-1]) % 2 or
+                      reason[-1] == ")" and reason.count(")") > reason.count("(")):
+        reason = reason[:-1]
+    return reason or type(error).__name__
 
 
 class ChecksumMismatch(Exception):

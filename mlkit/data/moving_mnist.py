@@ -259,6 +259,7 @@ class MovingMnist:
                     # Frame t of sequences first..first+count-1 is one contiguous run.
                     file.seek(data_start + (frame * n_sequences + first) * frame_bytes)
                     file.write(numpy.ascontiguousarray(block[frame]).data)
+                block = None  # else the next chunk is made while this one is still held
         return path
 
     def _images_on(self, xp):
