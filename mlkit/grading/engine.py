@@ -17,6 +17,7 @@ worker, starts a fresh one, runs the cells again without the one that broke it, 
 import dataclasses
 import os
 import time
+from pathlib import Path
 
 from mlkit.grading import registry, remote, sandbox
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, hint_for
@@ -127,6 +128,8 @@ class Session:
             what = f"stopped the grader's Python process: {error.reason}"
         elif error.is_a("SyntaxError"):
             what = f"has a SyntaxError on line {error.syntax_line}: {error.message}"
+        elif cell.role == "setup":
+            what = f"failed with {error.type_name}: {error.message.strip()[:300]}"
         else:
             what = "failed: " + hint_for(error, cell.exercise or "setup")
         if cell.role == "setup":
@@ -185,17 +188,26 @@ class Session:
         return Outcome(check, True)
 
 
-def grade(path, lesson=None, checks_dir=None, limits=None):
-    """Grade the notebook at ``path``: a report dict (see :mod:`mlkit.grading.report`)."""
+def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None):
+    """Grade the notebook at ``path``: a report dict (see :mod:`mlkit.grading.report`).
+
+    ``lesson`` overrides what the notebook says it is; ``checks_dir`` adds hidden checks;
+    ``lessons`` ({number: Lesson}) replaces the course's own (for tests and other courses).
+    """
     limits = limits or Limits()
     try:
-        submission = read(path, lesson=lesson)
-        chosen = registry.lesson(submission.lesson, checks_dir=checks_dir)
-    except SubmissionError as error:
-        known = registry.lessons(checks_dir=checks_dir).get(error.lesson)
-        return failed_report(path, known, str(error))
+        course = lessons if lessons is not None else registry.lessons(checks_dir=checks_dir)
     except KeyError as error:
         return failed_report(path, None, str(error.args[0]))
+    try:
+        submission = read(path, lesson=lesson)
+    except SubmissionError as error:
+        return failed_report(path, course.get(error.lesson), str(error))
+    chosen = course.get(submission.lesson)
+    if chosen is None:
+        return failed_report(path, None, (
+            f"{Path(path).name} is lesson {submission.lesson}, which has no graded exercises; "
+            f"graded lessons are {', '.join(map(str, course))}"))
     try:
         kind, note = sandbox.choose()
     except sandbox.SandboxUnavailable as error:

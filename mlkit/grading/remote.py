@@ -54,8 +54,9 @@ class WorkerProcess:
             raise WorkerLost("the grading worker did not start")
 
     def _drain_stderr(self):
-        for line in iter(self.process.stderr.readline, b""):
-            self.stderr_tail.append(line[:500].decode("utf-8", "replace").rstrip())
+        with self.process.stderr:
+            for line in iter(self.process.stderr.readline, b""):
+                self.stderr_tail.append(line[:500].decode("utf-8", "replace").rstrip())
 
     # -- reading with a deadline -------------------------------------------------------------
     def _read_exactly(self, count, deadline):
@@ -88,17 +89,17 @@ class WorkerProcess:
             code = self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "the worker closed its channel"
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ \
-                else str(-code)
-            if name == "SIGXCPU" or (name == "SIGKILL" and self.cpu_seconds_asked):
-                return (f"it used more than its {self.cpu_seconds_asked:g} s of CPU time and "
-                        "was stopped (a loop that never ends?)") if self.cpu_seconds_asked \
-                    else "it used more than its CPU time and was stopped"
-            if name == "SIGSEGV":
-                return "the Python process crashed (segmentation fault)"
-            return f"the Python process was killed ({name}; out of memory?)"
-        return f"the Python process ended with exit code {code} (os._exit or exit?)"
+        # bwrap reports its child's death by signal N as the exit code 128 + N
+        number = -code if code < 0 else code - 128 if code > 128 else None
+        if number is None or number not in signal.Signals._value2member_map_:
+            return f"the Python process ended with exit code {code} (os._exit or exit?)"
+        name = signal.Signals(number).name
+        if name == "SIGXCPU":
+            return (f"it used more than its {self.cpu_seconds_asked:g} s of CPU time and was "
+                    "stopped (a loop that never ends?)")
+        if name == "SIGSEGV":
+            return "the Python process crashed (segmentation fault)"
+        return f"the Python process was killed ({name}; out of memory?)"
 
     # -- requests ---------------------------------------------------------------------------
     def request(self, message, deadline, cpu=None):

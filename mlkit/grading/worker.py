@@ -85,7 +85,13 @@ class Worker:
     def real_shell(self):
         if self._shell is None:
             from IPython.core.interactiveshell import InteractiveShell
-            self._shell = InteractiveShell.instance(user_module=self.main)
+
+            class HeadlessShell(InteractiveShell):
+                def enable_gui(self, gui=None):     # no event loop here: figures stay in memory
+                    pass
+
+            self._shell = HeadlessShell.instance(user_module=self.main)
+            self.namespace["get_ipython"] = self.get_ipython   # IPython put its own there
         return self._shell
 
     # -- requests ----------------------------------------------------------------------------

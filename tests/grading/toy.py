@@ -52,3 +52,11 @@ def write_notebook(path, cells=SOLUTION_CELLS, replace=None):
                               else nbformat.v4.new_markdown_cell(source))
     nbformat.write(notebook, path)
     return path
+
+
+def write_learner_notebook(path, replace=None):
+    """The learner's copy of the toy lesson: every solution region replaced by its stub."""
+    from mlkit.grading.release import strip_solutions
+    cells = [(kind, strip_solutions(source, "toy") if kind == "code" else source)
+             for kind, source in SOLUTION_CELLS]
+    return write_notebook(path, cells=cells, replace=replace)

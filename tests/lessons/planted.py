@@ -29,7 +29,7 @@ def plant(solution, mistakes, directory):
 
 
 def rows_by_id(report):
-    assert "error" not in report, report.get("error")
+    assert not report.get("error"), report.get("error")
     return {row["id"]: row for row in report["exercises"]}
 
 

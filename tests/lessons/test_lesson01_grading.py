@@ -31,6 +31,16 @@ TYPICAL = [
     ("1.3", "return L.Linear(2, 2)", "return L.Linear(2, 1)", "2 class scores"),
     ("1.5", "    model.cleargrads()\n", "", "cleargrads"),
 ]
+# Wrong answers whose hint must name what is wrong, and nothing they did not do.
+NOT_THAT_MISTAKE = [
+    ("1.7", "return self.out(F.tanh(self.hidden(x)))",
+     "return F.softmax(self.out(F.tanh(self.hidden(x))))", "raw class scores"),
+    ("1.10", "grad[i] = (f_plus - f_minus) / (2 * eps)", "grad[i] = (f_plus - f_minus) / eps",
+     "is off by"),
+    ("1.5", "    optimizer.update()\n",
+     "    for p in model.params():\n        p.array -= 0.1 * p.grad\n",
+     "let the optimizer make the step"),
+]
 ENDLESS = ("1.9", "    names = []\n", "    while True:\n        pass\n    names = []\n",
            "ran longer than")
 
@@ -38,6 +48,20 @@ ENDLESS = ("1.9", "    names = []\n", "    while True:\n        pass\n    names 
 @pytest.fixture(scope="module")
 def mutated_report(tmp_path_factory):
     return grade_one(plant(SOLUTION, TYPICAL + [ENDLESS], tmp_path_factory.mktemp("mutated")))
+
+
+@pytest.fixture(scope="module")
+def not_that_report(tmp_path_factory):
+    return grade_one(plant(SOLUTION, NOT_THAT_MISTAKE, tmp_path_factory.mktemp("not_that")))
+
+
+@pytest.mark.slow
+def test_hints_name_the_mistake_made_and_no_other(not_that_report):
+    assert_mistakes_cost_only_their_exercise(lesson, not_that_report, NOT_THAT_MISTAKE,
+                                             partial=False)
+    rows = rows_by_id(not_that_report)
+    assert not any("one-sided" in hint for hint in rows["1.10"]["hints"]), rows["1.10"]
+    assert not any("p.array -=" in hint for hint in rows["1.5"]["hints"]), rows["1.5"]
 
 
 @pytest.mark.slow

@@ -1,13 +1,19 @@
-"""Checks of lesson 2, "Classifying handwritten digits".
+"""Lesson 2, classifying handwritten digits: the checks of its seven exercises.
 
-Every check builds its own small inputs with a fixed seed and compares the learner's function
-with a reference computed here. Checks of one exercise never call another exercise's answer:
-the training-loop and evaluation checks run on mlkit's own models (``mlkit.models``), so a
-mistake in the learner's MLP costs points only in the MLP exercise.
+Each check builds its own data and models and compares the learner's answer with a reference
+computed here, so one exercise never depends on another one being right: the training-epoch
+and evaluation checks run the learner's loop on models of the grader's own
+(:mod:`mlkit.grading.fixtures.lesson02`), made in the worker and here from the same numbers.
+Inputs, weights and sizes are drawn fresh for every grading run (``nb.rng``), so an answer
+tuned to one run does not fit the next. A typical mistake gets a hint of its own only when the
+answer really shows that mistake; otherwise the hint says what was expected and what came back.
 """
 import numpy as np
 
-from mlkit.grading.hints import expect
+import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
+from mlkit.grading import fixtures
+from mlkit.grading.fixtures import lesson02 as fx
+from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
 lesson = Lesson(2, "Classifying handwritten digits", notebook="02_mnist_classification")
@@ -19,369 +25,519 @@ lesson.exercise("2.5", "Evaluation in test mode")
 lesson.exercise("2.6", "The confusion matrix")
 lesson.exercise("2.7", "A small CNN")
 
-
-def _chainer():
-    import mlkit  # noqa: F401  (makes Chainer importable on today's NumPy)
-    import chainer
-    return chainer
+FIXTURES = "mlkit.grading.fixtures"
+LESSON_FIXTURES = "mlkit.grading.fixtures.lesson02"
 
 
-def mlkit_seed(value):
-    import mlkit
-    mlkit.seed(value)
+# ---------------------------------------------------------------------------------------------
+# Shared helpers
+
+def _type_name(value):
+    return getattr(value, "type_name", type(value).__name__)
 
 
-def _array(value):
-    """A Variable's array, or the value itself."""
-    return getattr(value, "array", value)
+def _raised_by_learner(nb, error):
+    """Whether ``error`` came out of the learner's code (not a hint, a deadline or a lost
+    worker): remotely those arrive as LearnerError, locally as themselves."""
+    if nb.mode == "local":
+        return not isinstance(error, (Hint, ExerciseTimeout))
+    return isinstance(error, LearnerError)
 
 
-def _is_float(value):
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return np.ndim(value) == 0
+def _number(nb, value, what, how):
+    """``value`` as a float, or a hint: ``what`` returned it, ``how`` says what to return."""
+    expect(not nb.isinstance(value, "chainer.Variable"),
+           f"{what} returned a chainer.Variable; return {how} as a Python float, "
+           "float(variable.array)")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    expect(isinstance(value, (int, float, np.integer, np.floating))
+           and not isinstance(value, (bool, np.bool_)),
+           f"{what} should return {how} as one number (a float), got {_type_name(value)}"
+           + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
+    return float(value)
 
 
-# --- 2.1 prepare ----------------------------------------------------------------------------
-
-def _raw_digits(n=6, seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    images[0, 0, 0], images[0, 0, 1] = 0, 255
-    labels = rng.integers(0, 10, n).astype(np.uint8)   # the MNIST file stores uint8 labels
-    return images, labels
+def _images(rng, n):
+    return rng.random((n, 1, 28, 28)).astype(np.float32)
 
 
-def _prepared(nb):
-    images, labels = _raw_digits()
-    kept = images.copy(), labels.copy()
-    result = nb.prepare(images, labels)
-    expect(isinstance(result, tuple) and len(result) == 2,
-           f"prepare should return a pair (x, t), got {type(result).__name__}")
-    expect(np.array_equal(images, kept[0]) and np.array_equal(labels, kept[1]),
-           "prepare changed the arrays it was given; compute new arrays instead")
-    return images, labels, result
+def _linear_weights(rng, n_in, n_out):
+    return (rng.normal(0, 1 / np.sqrt(n_in), (n_out, n_in)).astype(np.float32),
+            rng.normal(0, 0.1, n_out).astype(np.float32))
 
 
-@lesson.check("2.1", points=2)
-def images_become_float32_in_unit_range(nb):
-    images, _, (x, _) = _prepared(nb)
-    expect(isinstance(x, np.ndarray), f"x should be a NumPy array, got {type(x).__name__}")
-    expect(x.dtype == np.float32,
-           f"x has dtype {x.dtype}, but Chainer's layers hold float32 weights and need float32 "
-           "inputs (images / 255 gives float64): convert with .astype(np.float32)")
-    expect(x.shape == (6, 1, 28, 28),
-           f"for 6 images x should have shape (6, 1, 28, 28) (examples, channels, height, "
-           f"width), got {x.shape}: reshape to add the single color channel")
-    expect(x.max() <= 1.0 and x.min() >= 0.0,
-           f"x holds values from {x.min():g} to {x.max():g}; scale the pixels 0..255 into "
-           "[0, 1] by dividing by 255")
-    expected = images.reshape(6, 1, 28, 28) / 255.0
-    expect(np.allclose(x, expected, atol=1e-6),
-           "x should be the pixels divided by 255, in the same order; yours differ by up to "
-           f"{np.abs(x - expected).max():.3g}")
+def _params(nb, model):
+    """``{name: array}`` of a model's parameters (``None`` for one never initialized)."""
+    result = {}
+    for name, p in model.namedparams():
+        array = p.array
+        result[name] = None if array is None else nb.array(array)
+    return result
 
 
-@lesson.check("2.1", points=1)
-def labels_become_int32(nb):
-    _, labels, (_, t) = _prepared(nb)
-    expect(isinstance(t, np.ndarray), f"t should be a NumPy array, got {type(t).__name__}")
-    expect(t.dtype == np.int32,
-           f"t has dtype {t.dtype}; F.softmax_cross_entropy wants int32 class labels: "
-           "convert with .astype(np.int32)")
-    expect(t.shape == labels.shape and np.array_equal(t, labels),
-           f"t should hold the same labels {labels.tolist()}, got {t.tolist()}")
+def _same_params(a, b, exact=False):
+    def same(u, v):
+        if exact:
+            return np.array_equal(u, v)
+        return np.allclose(u, v, atol=1e-5, rtol=1e-4, equal_nan=True)
+    return set(a) == set(b) and all(
+        a[k] is not None and a[k].shape == b[k].shape and same(a[k], b[k]) for k in a)
 
 
-# --- 2.2 MLP --------------------------------------------------------------------------------
-
-def _images(n, seed=0):
-    return np.random.default_rng(seed).random((n, 1, 28, 28)).astype(np.float32)
-
-
-def _build(nb, name, *args, **kwargs):
-    chainer = _chainer()
-    model = getattr(nb, name)(*args, **kwargs)
-    expect(isinstance(model, chainer.Link),
-           f"{name}(...) should create a chainer.Chain, got {type(model).__name__}: write "
-           f"`class {name}(chainer.Chain):`")
-    return model
+def _expect_raw_scores(scores, what):
+    """Class scores are unnormalised: the softmax belongs to the loss, not to the model."""
+    scores = np.asarray(scores, np.float64)
+    probabilities = (scores.ndim == 2 and scores.shape[1] > 1 and (scores >= 0).all()
+                     and np.allclose(scores.sum(axis=1), 1, atol=1e-4))
+    expect(not probabilities,
+           f"{what} returns probabilities (each row is positive and sums to 1): return the raw "
+           "class scores (logits) of the last Linear layer; F.softmax_cross_entropy applies the "
+           "softmax itself, so a softmax inside the model applies it twice")
 
 
-def _scores_shape_hint(name, y, n, n_out):
-    shape = tuple(_array(y).shape)
-    hint = f"{name} should return class scores of shape ({n}, {n_out}), got {shape}"
+def _scores_shape_hint(what, shape, n, n_out):
+    hint = f"for {n} images {what} should return class scores of shape ({n}, {n_out}), got {shape}"
     if len(shape) == 2 and shape[0] == n and shape[1] != n_out:
         hint += f": the last layer needs n_out={n_out} outputs, one per class (use n_out)"
     return hint
 
 
-@lesson.check("2.2", points=1)
+def _build(nb, name, **kwargs):
+    model = getattr(nb, name)(**kwargs)
+    expect(nb.isinstance(model, "chainer.Link"),
+           f"{name}(...) should create a chainer.Chain, got {_type_name(model)}: write "
+           f"`class {name}(chainer.Chain):`")
+    return model
+
+
+def _train_mode_scores(nb, model, x):
+    """The model's output in the default configuration, training mode (the engine resets
+    chainer.config before each check, whatever a learner's cell set at its top level)."""
+    return nb.array(model(x))
+
+
+def _test_mode_scores(nb, model, x):
+    """The model's output in test mode, by the course library's own ``predict``."""
+    return nb.array(nb.module("mlkit.training").predict(model, x))
+
+
+def _stuck_parameters(nb, model, x, t):
+    """Names of the parameters that get no gradient from a softmax cross-entropy loss."""
+    F = nb.module("chainer.functions")
+    loss = F.softmax_cross_entropy(model(x), t)
+    model.cleargrads()
+    loss.backward()
+    stuck = []
+    for name, p in model.namedparams():
+        grad = p.grad
+        if grad is None or not np.any(nb.array(grad)):
+            stuck.append(name)
+    return stuck
+
+
+# ---------------------------------------------------------------------------------------------
+# 2.1 prepare
+
+def _raw_digits(rng, label_dtype=np.uint8):
+    n = int(rng.integers(4, 10))
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255        # both ends of the range are there
+    labels = rng.integers(0, 10, n).astype(label_dtype)
+    return images, labels
+
+
+def _prepared(nb, images, labels):
+    """The learner's ``prepare(images, labels)``, checked to be a pair and to leave its inputs
+    alone (they stay in the worker, so a change in place shows)."""
+    kept_images, kept_labels = nb.keep(images.copy()), nb.keep(labels.copy())
+    result = nb.prepare(kept_images, kept_labels)
+    expect(isinstance(result, tuple) and len(result) == 2,
+           f"prepare should return a pair (x, t), got {_type_name(result)}")
+    expect(np.array_equal(nb.array(kept_images), images)
+           and np.array_equal(nb.array(kept_labels), labels),
+           "prepare changed the arrays it was given; compute new arrays instead")
+    return result
+
+
+@lesson.check("2.1", points=2, timeout=10)
+def images_become_float32_in_unit_range(nb):
+    images, labels = _raw_digits(nb.rng)
+    n = len(images)
+    x, _ = _prepared(nb, images, labels)
+    expect(isinstance(x, np.ndarray), f"x should be a NumPy array, got {_type_name(x)}")
+    expect(x.dtype == np.float32,
+           f"x has dtype {x.dtype}, but Chainer's layers hold float32 weights and need float32 "
+           "inputs: convert with .astype(np.float32)"
+           + (" (images / 255 is float64 in NumPy)" if x.dtype == np.float64 else ""))
+    if x.shape != (n, 1, 28, 28):
+        hint = (f"for {n} images x should have shape ({n}, 1, 28, 28) (examples, channels, "
+                f"height, width), got {x.shape}")
+        if x.shape == (n, 28, 28):
+            hint += ": add the channel axis, reshape(len(images), 1, 28, 28)"
+        expect(False, hint)
+    expected = images.reshape(n, 1, 28, 28).astype(np.float64) / 255
+    if np.array_equal(x, images.reshape(n, 1, 28, 28)):
+        expect(False, f"x holds the pixel values 0 to 255; scale them into [0, 1] by dividing "
+                      "by 255")
+    expect(np.allclose(x, expected, atol=1e-6),
+           f"x should be the pixels divided by 255, in the same order; yours differ by up to "
+           f"{np.abs(x - expected).max():.3g}")
+
+
+@lesson.check("2.1", points=1, timeout=10)
+def labels_become_int32(nb):
+    for label_dtype in (np.uint8, np.int64):          # "labels of any integer type"
+        images, labels = _raw_digits(nb.rng, label_dtype)
+        _, t = _prepared(nb, images, labels)
+        expect(isinstance(t, np.ndarray), f"t should be a NumPy array, got {_type_name(t)}")
+        expect(t.dtype == np.int32,
+               f"for {np.dtype(label_dtype).name} labels t has dtype {t.dtype}; "
+               "F.softmax_cross_entropy wants int32 class labels: convert with "
+               ".astype(np.int32)"
+               + (" (astype(int) gives int64)" if t.dtype == np.int64 else ""))
+        expect(t.shape == labels.shape,
+               f"for {len(labels)} labels t should have shape {labels.shape}, got {t.shape}")
+        expect(np.array_equal(t, labels),
+               f"t should hold the same labels {labels.tolist()}, got {t.tolist()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2.2 the MLP
+
+@lesson.check("2.2", points=1, timeout=10)
 def mlp_returns_ten_scores(nb):
-    mlkit_seed(0)
-    model = _build(nb, "MLP", n_hidden=20)
-    for x in (_images(4), _images(4).reshape(4, 784)):
-        y = model(x)
-        expect(tuple(_array(y).shape) == (4, 10), _scores_shape_hint("MLP(n_hidden=20)", y, 4, 10))
-    y = _build(nb, "MLP", n_hidden=20, n_out=3)(_images(4))
-    expect(tuple(_array(y).shape) == (4, 3), _scores_shape_hint("MLP(n_hidden=20, n_out=3)",
-                                                                y, 4, 3))
+    n, n_hidden = int(nb.rng.integers(3, 9)), int(nb.rng.integers(12, 40))
+    model = _build(nb, "MLP", n_hidden=n_hidden)
+    images = _images(nb.rng, n)
+    what = f"MLP(n_hidden={n_hidden})"
+    for x in (images, images.reshape(n, 784)):
+        y = _train_mode_scores(nb, model, x)
+        expect(y.shape == (n, 10), _scores_shape_hint(what, y.shape, n, 10))
+        _expect_raw_scores(y, what)
+    n_out = int(nb.rng.integers(2, 10))
+    what = f"MLP(n_hidden={n_hidden}, n_out={n_out})"
+    y = _train_mode_scores(nb, _build(nb, "MLP", n_hidden=n_hidden, n_out=n_out), images)
+    expect(y.shape == (n, n_out), _scores_shape_hint(what, y.shape, n, n_out))
 
 
-@lesson.check("2.2", points=1)
+@lesson.check("2.2", points=1, timeout=10)
 def mlp_hidden_layer_has_n_hidden_units(nb):
-    mlkit_seed(0)
-    model = _build(nb, "MLP", n_hidden=20)
-    model(_images(2))
-    shapes = sorted({tuple(p.shape) for p in model.params() if p.array is not None})
-    expect((20, 784) in shapes,
-           f"MLP(n_hidden=20) should start with a layer of 20 units, whose weights have shape "
-           f"(20, 784); its weights have shapes {shapes}")
+    n_hidden = int(nb.rng.integers(12, 40))
+    model = _build(nb, "MLP", n_hidden=n_hidden)
+    _train_mode_scores(nb, model, _images(nb.rng, 2))   # lazily sized layers get weights here
+    params = _params(nb, model)
+    unused = sorted(name for name, array in params.items() if array is None)
+    expect(not unused, f"the parameters {', '.join(unused)} were never created: every layer "
+                       "registered in __init__ must be used in forward")
+    shapes = sorted(array.shape for array in params.values() if array.ndim == 2)
+    expect((n_hidden, 784) in shapes and (n_hidden, n_hidden) in shapes,
+           f"MLP(n_hidden={n_hidden}) should have two hidden layers of {n_hidden} units, with "
+           f"weights of shapes ({n_hidden}, 784) and ({n_hidden}, {n_hidden}), then the output "
+           f"layer; its weights have shapes {shapes}")
 
 
-@lesson.check("2.2", points=1)
+@lesson.check("2.2", points=1, timeout=10)
 def mlp_is_nonlinear_and_trainable(nb):
-    _chainer()
-    import chainer.functions as F
-    mlkit_seed(0)
-    model = _build(nb, "MLP", n_hidden=20)
-    x = np.random.default_rng(1).normal(size=(8, 784)).astype(np.float32)
-    zero = _array(model(np.zeros_like(x)))
-    twisted = _array(model(x)) + _array(model(-x)) - 2 * zero   # zero for a linear model
+    model = _build(nb, "MLP", n_hidden=int(nb.rng.integers(12, 40)))
+    x = nb.rng.normal(size=(8, 784)).astype(np.float32)
+    f = lambda v: _train_mode_scores(nb, model, v).astype(np.float64)  # noqa: E731
+    twisted = f(x) + f(-x) - 2 * f(np.zeros_like(x))   # zero for a linear (affine) model
     expect(np.abs(twisted).max() > 1e-4,
            "your MLP is a linear function of its input (f(x) + f(-x) = 2 f(0)): stacked "
            "linear layers collapse into one; apply F.relu to each hidden layer's output")
-    model.cleargrads()
-    loss = F.softmax_cross_entropy(model(x), np.arange(8, dtype=np.int32) % 10)
-    loss.backward()
-    stuck = [name for name, p in model.namedparams() if p.grad is None or not np.any(p.grad)]
+    t = nb.rng.integers(0, 10, 8).astype(np.int32)
+    stuck = _stuck_parameters(nb, model, x, t)
     expect(not stuck, f"no gradient reaches {', '.join(stuck)}: every layer must be used in "
                       "forward, and registered inside `with self.init_scope():`")
 
 
-# --- 2.3 accuracy ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# 2.3 accuracy
 
-@lesson.check("2.3", points=2)
+@lesson.check("2.3", points=2, timeout=10)
 def accuracy_is_fraction_of_correct_argmax(nb):
-    rng = np.random.default_rng(3)
-    for n, k in ((10, 10), (7, 3), (1, 10), (50, 10)):
+    rng = nb.rng
+    for n, k in ((int(rng.integers(8, 13)), 10), (int(rng.integers(5, 9)), 3), (1, 10),
+                 (int(rng.integers(40, 60)), 10)):
         scores = rng.normal(size=(n, k)).astype(np.float32)
         labels = rng.integers(0, k, n).astype(np.int32)
-        labels[: n // 2] = scores[: n // 2].argmax(axis=1)   # some right, some wrong
+        right = rng.random(n) < 0.5
+        labels[right] = scores[right].argmax(axis=1)          # some right, some wrong
         expected = float(np.mean(scores.argmax(axis=1) == labels))
-        got = nb.accuracy(scores, labels)
-        got = _array(got)
-        expect(_is_float(got), f"accuracy should return one number, got {type(got).__name__} "
-                               f"of shape {np.shape(got)}")
-        got = float(got)
         correct = int(round(expected * n))
+        got = _number(nb, nb.accuracy(scores.copy(), labels.copy()),
+                      f"accuracy(scores of shape {scores.shape}, labels)", "the accuracy")
         if n > 1 and got == correct and correct != expected:
             expect(False, f"for {n} examples with {correct} right you returned {got:g}, the "
                           "count: return the fraction of correct predictions (divide by N)")
         expect(abs(got - expected) < 1e-6,
                f"for {n} examples with {correct} right the accuracy is {expected:g}, you "
-               f"returned {got:g}; the prediction is the argmax over the classes (axis=1)")
+               f"returned {got:g}: the fraction of rows whose highest score (argmax over the "
+               "classes, axis=1) is at the label")
 
 
-# --- 2.4 one training epoch -----------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# 2.4 one training epoch
 
-def _epoch_setup(seed=0):
-    chainer = _chainer()
-    from chainer.datasets import TupleDataset
-    from chainer.iterators import SerialIterator
+def _loss_error_hint(nb, error, what):
+    """A hint for a type-check error raised inside a Chainer loss while ``what`` ran: which loss
+    refused, worked out from where the error came from. None when there is nothing specific."""
+    if not _raised_by_learner(nb, error):
+        return None
+    if isinstance(error, LearnerError):
+        frames, message = error.frames, error.message
+    else:
+        import traceback
+        frames = [(f.filename, f.lineno, f.name)
+                  for f in traceback.extract_tb(error.__traceback__)]
+        message = str(error)
+    type_check = is_a(error, "InvalidType") or "Expr instance cannot be evaluated" in message
+    losses = [name for filename, _, name in frames
+              if "chainer/functions/loss/" in str(filename).replace("\\", "/")]
+    if not type_check or not losses:
+        return None
+    loss = losses[0]
+    if loss == "softmax_cross_entropy":
+        if "Expr instance cannot be evaluated" in message:   # its soft-target branch: float t
+            return (f"{what}: F.softmax_cross_entropy got labels of a float type; the minibatch "
+                    "labels are int32 class indices already, pass t from "
+                    "concat_examples(batch, device) unchanged")
+        return None
+    return (f"{what} computes its loss with F.{loss}, which wants targets shaped like the "
+            "model's output; here the labels are class indices, one per example, and the loss "
+            "of a classifier is F.softmax_cross_entropy(model(x), t)")
 
-    from mlkit.models import MLP
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(40, 8)).astype(np.float32)
-    t = (x[:, 0] > 0).astype(np.int32) + (x[:, 1] > 0.5).astype(np.int32)
-    mlkit_seed(seed)
-    model = MLP(n_hidden=6, n_out=3)
-    model(x[:1])   # create the lazily sized weights now, so that copies start equal
-    optimizer = chainer.optimizers.SGD(lr=0.1)
+
+def _call_loop(nb, name, *args):
+    """The learner's ``name(*args)`` (train_epoch or evaluate), with the loss diagnosed when
+    Chainer's type check refuses it."""
+    try:
+        return getattr(nb, name)(*args)
+    except Exception as error:
+        hint = _loss_error_hint(nb, error, name)
+        if hint:
+            raise Hint(hint) from None
+        raise
+
+
+def _epoch_case(rng):
+    batch, n_batches = int(rng.choice([8, 10])), int(rng.integers(3, 6))
+    n = batch * n_batches
+    x = rng.normal(size=(n, 8)).astype(np.float32)
+    t = rng.integers(0, 3, n).astype(np.int32)
+    weights = (*_linear_weights(rng, 8, 6), *_linear_weights(rng, 6, 3))
+    return {"x": x, "t": t, "batch": batch, "weights": weights,
+            "lr": float(rng.uniform(0.05, 0.3))}
+
+
+def _learner_epoch(nb, case):
+    """The learner's train_epoch, once, on a fresh two-layer model with plain SGD."""
+    model = nb.module(FIXTURES).two_layer(*case["weights"])
+    optimizer = nb.module("chainer.optimizers").SGD(lr=case["lr"])
     optimizer.setup(model)
-    iterator = SerialIterator(TupleDataset(x, t), 10, shuffle=False)
-    return model, optimizer, iterator, (x, t)
+    iterator = nb.module(LESSON_FIXTURES).iterator(case["x"], case["t"], case["batch"], True)
+    device = nb.module("chainer").get_device("@numpy")
+    loss = _call_loop(nb, "train_epoch", model, optimizer, iterator, device)
+    return model, iterator, loss
 
 
-def _reference_epoch(model, optimizer, data, clear=True, update=True, n_batches=4):
+def _reference_epoch(case, clear=True, update=True):
+    """(parameters, minibatch losses) after one epoch as the lesson teaches it; ``clear`` and
+    ``update`` off are the two typical slips."""
+    import chainer
     import chainer.functions as F
-    x, t = data
+    model = fixtures.two_layer(*case["weights"])
+    optimizer = chainer.optimizers.SGD(lr=case["lr"])
+    optimizer.setup(model)
+    x, t, batch = case["x"], case["t"], case["batch"]
     losses = []
-    for start in range(0, 10 * n_batches, 10):
-        loss = F.softmax_cross_entropy(model(x[start:start + 10]), t[start:start + 10])
+    for start in range(0, len(x), batch):
+        loss = F.softmax_cross_entropy(model(x[start:start + batch]), t[start:start + batch])
         if clear:
             model.cleargrads()
         loss.backward()
         if update:
             optimizer.update()
         losses.append(float(loss.array))
-    return float(np.mean(losses))
+    return fixtures.params(model), losses
 
 
-def _params(model):
-    return {name: p.array.copy() for name, p in model.namedparams()}
-
-
-def _same(a, b):
-    return all(np.allclose(a[k], b[k], atol=1e-5, equal_nan=True) for k in a)
-
-
-def _learner_epoch(nb):
-    chainer = _chainer()
-    model, optimizer, iterator, _ = _epoch_setup()
-    loss = nb.train_epoch(model, optimizer, iterator, chainer.get_device("@numpy"))
-    return model, iterator, loss
-
-
-@lesson.check("2.4", points=2, timeout=20)
+@lesson.check("2.4", points=2, timeout=15)
 def epoch_updates_like_sgd_on_each_minibatch(nb):
-    model, iterator, _ = _learner_epoch(nb)
-    got = _params(model)
-    expect(iterator.epoch_detail == 1,
-           f"after one call the iterator should have finished exactly one epoch (4 minibatches "
-           f"of 10), but it is at epoch {iterator.epoch_detail:g}: stop right after the "
-           "minibatch on which iterator.is_new_epoch becomes True")
-    variants = {}
-    for name, options in {"right": {}, "no_clear": {"clear": False},
-                          "no_update": {"update": False}}.items():
-        reference, optimizer, _, data = _epoch_setup()
-        _reference_epoch(reference, optimizer, data, **options)
-        variants[name] = _params(reference)
-    if _same(got, variants["right"]):
+    case = _epoch_case(nb.rng)
+    model, iterator, _ = _learner_epoch(nb, case)
+    n_batches = len(case["x"]) // case["batch"]
+    epoch = iterator.epoch_detail
+    expect(epoch == 1,
+           f"after one call the iterator should have finished exactly one epoch ({n_batches} "
+           f"minibatches of {case['batch']}), but it is at epoch {epoch:g}: stop right after "
+           "the minibatch on which iterator.is_new_epoch becomes True")
+    got = _params(nb, model)
+    if _same_params(got, _reference_epoch(case)[0]):
         return
-    expect(not _same(got, variants["no_update"]),
-           "the parameters did not change: call optimizer.update() after loss.backward()")
-    expect(not _same(got, variants["no_clear"]),
+    expect(not _same_params(got, fixtures.params(fixtures.two_layer(*case["weights"])),
+                            exact=True),
+           "the parameters did not change: after loss.backward() call optimizer.update() (and "
+           "call model.cleargrads() before loss.backward(), not between it and the update)")
+    expect(not _same_params(got, _reference_epoch(case, clear=False)[0]),
            "your updates use gradients that pile up from one minibatch to the next (and "
            "Chainer fills new gradients with NaN until they are cleared): call "
            "model.cleargrads() before loss.backward() on every minibatch")
     expect(False, "after one epoch the parameters differ from one SGD step per minibatch "
-                  "(forward, F.softmax_cross_entropy, cleargrads, backward, optimizer.update)")
+                  "(forward, F.softmax_cross_entropy, model.cleargrads(), loss.backward(), "
+                  "optimizer.update())")
 
 
-@lesson.check("2.4", points=1, timeout=20)
+@lesson.check("2.4", points=1, timeout=15)
 def epoch_returns_mean_minibatch_loss(nb):
-    _, _, loss = _learner_epoch(nb)
-    reference, optimizer, _, data = _epoch_setup()
-    expected = _reference_epoch(reference, optimizer, data)
-    loss = _array(loss)
-    expect(_is_float(loss), f"train_epoch should return the mean loss as one number, got "
-                            f"{type(loss).__name__}")
-    expect(not np.isnan(float(loss)),
-           "train_epoch returned nan: Chainer fills new gradients with NaN until they are "
-           "cleared, so without model.cleargrads() before loss.backward() the first update "
-           "breaks the model")
-    expect(abs(float(loss) - expected) < 1e-4,
-           f"train_epoch should return the mean of the 4 minibatch losses, {expected:.4f}; "
-           f"got {float(loss):.4f}")
+    case = _epoch_case(nb.rng)
+    _, _, loss = _learner_epoch(nb, case)
+    loss = _number(nb, loss, "train_epoch", "the mean of the minibatch losses")
+    losses = _reference_epoch(case)[1]
+    expected = float(np.mean(losses))
+    if np.isnan(loss):
+        stale = _reference_epoch(case, clear=False)[1]
+        expect(not np.isnan(np.mean(stale)),
+               "train_epoch returned nan: Chainer fills new gradients with NaN until they are "
+               "cleared, so without model.cleargrads() before loss.backward() the first update "
+               "breaks the model")
+    if abs(loss - expected) >= 1e-4:
+        if abs(loss - sum(losses)) < 1e-4:
+            expect(False, f"train_epoch returned {loss:.4f}, the sum of the {len(losses)} "
+                          f"minibatch losses: return their mean, {expected:.4f}")
+        if abs(loss - losses[-1]) < 1e-5:
+            expect(False, f"train_epoch returned {loss:.4f}, the loss of the last minibatch: "
+                          f"return the mean over all {len(losses)} minibatches, {expected:.4f}")
+        expect(False, f"train_epoch should return the mean of the {len(losses)} minibatch losses "
+                      f"(each taken before its update), {expected:.4f}; got {loss:.4f}")
 
 
-# --- 2.5 evaluation in test mode ------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# 2.5 evaluation in test mode
 
-def _evaluation_setup(n=30, batch_size=10):
-    chainer = _chainer()
-    from mlkit.models import CNN
-    mlkit_seed(2)
-    model = CNN(n_out=10, channels=(4, 8), n_hidden=16)
-    x = _images(n, seed=5)
-    t = np.random.default_rng(5).integers(0, 10, n).astype(np.int32)
-    for _ in range(3):   # give batch normalization running averages that differ from 0 and 1
-        model(_images(16, seed=6) * 2)
-    return model, _iterator(x, t, batch_size), (x, t), chainer.get_device("@numpy")
-
-
-def _iterator(x, t, batch_size):
-    from chainer.datasets import TupleDataset
-    from chainer.iterators import SerialIterator
-    return SerialIterator(TupleDataset(x, t), batch_size, repeat=False, shuffle=False)
-
-
-def _test_mode_reference(model, x, t):
-    chainer = _chainer()
-    import chainer.functions as F
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        y = model(x)
-        return float(F.softmax_cross_entropy(y, t).array), float(np.mean(y.array.argmax(1) == t))
-
-
-def _pair(result):
+def _pair(nb, result):
     expect(isinstance(result, tuple) and len(result) == 2,
-           f"evaluate should return a pair (mean loss, accuracy), got {type(result).__name__}")
-    loss, acc = (_array(v) for v in result)
-    expect(_is_float(loss) and _is_float(acc),
-           "evaluate should return two numbers (mean loss, accuracy)")
-    return float(loss), float(acc)
+           f"evaluate should return a pair (mean loss, accuracy), got {_type_name(result)}")
+    return (_number(nb, result[0], "evaluate", "the mean loss"),
+            _number(nb, result[1], "evaluate", "the accuracy"))
 
 
-@lesson.check("2.5", points=2, timeout=20)
+def _reference_scores(model, x):
+    import chainer
+    with chainer.using_config("train", False), chainer.no_backprop_mode():
+        return np.asarray(model(x).array)
+
+
+def _mean_loss_and_accuracy(scores, t):
+    """Softmax cross-entropy and accuracy over the rows of ``scores``, in float64."""
+    scores = np.asarray(scores, np.float64)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(t)), t].mean()), float(np.mean(scores.argmax(1) == t))
+
+
+def _labels_half_right(rng, scores, k):
+    """Labels that the model gets about half right: an accuracy that is not trivially 0.1."""
+    t = rng.integers(0, k, len(scores)).astype(np.int32)
+    right = rng.random(len(scores)) < 0.5
+    t[right] = scores[right].argmax(axis=1)
+    return t
+
+
+@lesson.check("2.5", points=2, timeout=15)
 def evaluation_runs_in_test_mode(nb):
-    model, iterator, (x, t), device = _evaluation_setup()
-    running_mean = model.bn1.avg_mean.copy()
-    expected = _test_mode_reference(model, x, t)
-    first = _pair(nb.evaluate(model, iterator, device))
-    second = _pair(nb.evaluate(model, _iterator(x, t, 10), device))
+    rng = nb.rng
+    hidden, k, n, batch = 16, 10, 30, 10
+    W1, b1 = _linear_weights(rng, 784, hidden)
+    W2, b2 = _linear_weights(rng, hidden, k)
+    norm = (rng.uniform(0.5, 1.5, hidden), rng.normal(0, 0.3, hidden),      # gamma, beta
+            rng.normal(0, 0.3, hidden), rng.uniform(0.2, 0.6, hidden))      # running averages
+    weights = (W1, b1, *[v.astype(np.float32) for v in norm], W2, b2)
+    model = nb.module(LESSON_FIXTURES).normalized_dropout(*weights)
+    reference = fx.normalized_dropout(*weights)
+    x = _images(rng, n)
+    scores = _reference_scores(reference, x)
+    t = _labels_half_right(rng, scores, k)
+    expected = _mean_loss_and_accuracy(scores, t)
+    make_iterator, device = (nb.module(LESSON_FIXTURES).iterator,
+                             nb.module("chainer").get_device("@numpy"))
+    first = _pair(nb, _call_loop(nb, "evaluate", model, make_iterator(x, t, batch, False), device))
+    second = _pair(nb, _call_loop(nb, "evaluate", model, make_iterator(x, t, batch, False),
+                                  device))
     expect(np.allclose(first, second, atol=1e-6),
            f"two evaluations of the same model gave different results ({first[0]:.4f}, "
            f"{first[1]:.4f}) and ({second[0]:.4f}, {second[1]:.4f}): dropout is still on; "
            "evaluate inside `with chainer.using_config('train', False):`")
-    expect(np.array_equal(model.bn1.avg_mean, running_mean),
+    expect(np.allclose(nb.array(model.bn.avg_mean), reference.bn.avg_mean)
+           and np.allclose(nb.array(model.bn.avg_var), reference.bn.avg_var),
            "evaluation changed the running averages of batch normalization, which happens in "
            "training mode only; evaluate inside `with chainer.using_config('train', False):`")
     expect(np.allclose(first, expected, atol=1e-5),
            f"expected (loss, accuracy) = ({expected[0]:.4f}, {expected[1]:.4f}) from a test-mode "
            f"forward pass, got ({first[0]:.4f}, {first[1]:.4f}): evaluate the model's output "
-           "on every batch with F.softmax_cross_entropy, inside "
+           "on every batch with F.softmax_cross_entropy and count the argmax hits, inside "
            "`with chainer.using_config('train', False):`")
 
 
-def _mean_of_batch_means(model, x, t, batch_size):
-    """What an evaluation that averages the batch means (ignoring their sizes) returns."""
-    results = [_test_mode_reference(model, x[i:i + batch_size], t[i:i + batch_size])
-               for i in range(0, len(x), batch_size)]
-    return tuple(float(v) for v in np.mean(results, axis=0))
-
-
-@lesson.check("2.5", points=1, timeout=20)
+@lesson.check("2.5", points=1, timeout=15)
 def evaluation_weights_batches_and_can_repeat(nb):
-    chainer = _chainer()
-    model, iterator, (x, t), device = _evaluation_setup(n=30, batch_size=7)
-    expected = _test_mode_reference(model, x, t)
-    # Test mode is set from outside: this check is about the averaging (the one above is
-    # about test mode), so each mistake costs points once.
-    with chainer.using_config("train", False):
-        got = _pair(nb.evaluate(model, iterator, device))
+    # A model without dropout or batch normalization: this check is about the averaging and
+    # the reset (the one above is about test mode), so each mistake costs points once.
+    rng = nb.rng
+    batch = 7
+    n = int(rng.choice([n for n in range(23, 38) if n % batch]))
+    weights = (*_linear_weights(rng, 784, 12), *_linear_weights(rng, 12, 10))
+    model = nb.module(FIXTURES).two_layer(*weights)
+    x = _images(rng, n)
+    scores = _reference_scores(fixtures.two_layer(*weights), x)
+    t = _labels_half_right(rng, scores, 10)
+    expected = _mean_loss_and_accuracy(scores, t)
+    iterator = nb.module(LESSON_FIXTURES).iterator(x, t, batch, False)
+    device = nb.module("chainer").get_device("@numpy")
+    got = _pair(nb, _call_loop(nb, "evaluate", model, iterator, device))
+    last = n % batch
     if not np.allclose(got, expected, atol=1e-5):
-        unweighted = _mean_of_batch_means(model, x, t, 7)
+        batch_means = [_mean_loss_and_accuracy(scores[i:i + batch], t[i:i + batch])
+                       for i in range(0, n, batch)]
+        unweighted = tuple(np.mean(batch_means, axis=0))
         expect(not np.allclose(got, unweighted, atol=1e-5),
-               f"with 30 examples in batches of 7 (the last holds 2) expected "
+               f"with {n} examples in batches of {batch} (the last holds {last}) expected "
                f"({expected[0]:.4f}, {expected[1]:.4f}), got ({got[0]:.4f}, {got[1]:.4f}), the "
                "mean of the batch means: weight each batch by its size (sum over examples, "
                "then divide by their number)")
-        expect(False, f"with 30 examples in batches of 7 expected ({expected[0]:.4f}, "
+        expect(False, f"with {n} examples in batches of {batch} expected ({expected[0]:.4f}, "
                       f"{expected[1]:.4f}), got ({got[0]:.4f}, {got[1]:.4f}): every example "
-                      "must count once, the last, smaller batch too")
-    with chainer.using_config("train", False):
-        again = _pair(nb.evaluate(model, iterator, device))
-    expect(np.allclose(again, expected, atol=1e-5),
-           f"a second call with the same iterator gave ({again[0]:.4f}, {again[1]:.4f}) instead "
-           "of the same result: call iterator.reset() at the start, so that every "
-           "evaluation sees the whole set")
+                      f"must count once, the last, smaller batch of {last} too")
+    # The same, exhausted iterator again: only a reset at the start makes it see the whole set.
+    try:
+        again = _pair(nb, nb.evaluate(model, iterator, device))
+        problem = None if np.allclose(again, expected, atol=1e-5) else \
+            f"gave ({again[0]:.4f}, {again[1]:.4f}) instead of the same result"
+    except Exception as error:
+        if not _raised_by_learner(nb, error):
+            raise
+        name = error.type_name if isinstance(error, LearnerError) else type(error).__name__
+        problem = f"raised {name}"
+    expect(problem is None,
+           f"a second call with the same iterator {problem}: call iterator.reset() at the "
+           "start, so that every evaluation sees the whole set")
 
 
-# --- 2.6 confusion matrix -------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# 2.6 confusion matrix
 
-@lesson.check("2.6", points=2)
+@lesson.check("2.6", points=2, timeout=10)
 def confusion_matrix_counts_true_rows_predicted_columns(nb):
-    rng = np.random.default_rng(4)
-    for n, k in ((60, 4), (25, 10), (5, 10)):
+    rng = nb.rng
+    for n, k in ((int(rng.integers(50, 80)), int(rng.integers(3, 6))),
+                 (int(rng.integers(20, 30)), 10), (5, 10)):
         true = rng.integers(0, k, n).astype(np.int32)
         predicted = np.where(rng.random(n) < 0.6, true, rng.integers(0, k, n)).astype(np.int32)
-        predicted[0], true[0] = 0, k - 1   # at least one asymmetric error
+        predicted[0], true[0] = 0, k - 1   # at least one error that a transpose shows
         expected = np.zeros((k, k), np.int64)
         np.add.at(expected, (true, predicted), 1)
-        got = np.asarray(_array(nb.confusion_matrix(true, predicted, n_classes=k)))
+        got = nb.array(nb.confusion_matrix(true.copy(), predicted.copy(), n_classes=k))
         expect(got.shape == (k, k),
                f"with n_classes={k} the matrix should have shape ({k}, {k}), got {got.shape}"
                " (classes that never occur still get a row and a column)")
@@ -396,69 +552,101 @@ def confusion_matrix_counts_true_rows_predicted_columns(nb):
                f"(its total is {int(got.sum())}, expected {n})")
 
 
-# --- 2.7 CNN --------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# 2.7 the CNN
 
-@lesson.check("2.7", points=1, timeout=20)
+@lesson.check("2.7", points=1, timeout=15)
 def cnn_returns_ten_scores(nb):
-    chainer = _chainer()
-    mlkit_seed(0)
-    model = _build(nb, "CNN")
-    x = _images(6)
-    with chainer.using_config("train", False):
-        y = model(x)
-    expect(tuple(_array(y).shape) == (6, 10), _scores_shape_hint("CNN()", y, 6, 10))
-    y = _build(nb, "CNN", n_out=3)(x)
-    expect(tuple(_array(y).shape) == (6, 3), _scores_shape_hint("CNN(n_out=3)", y, 6, 3))
+    n = int(nb.rng.integers(3, 9))
+    x = _images(nb.rng, n)
+    y = _test_mode_scores(nb, _build(nb, "CNN"), x)
+    expect(y.shape == (n, 10), _scores_shape_hint("CNN()", y.shape, n, 10))
+    _expect_raw_scores(y, "CNN()")
+    n_out = int(nb.rng.integers(2, 10))
+    y = _test_mode_scores(nb, _build(nb, "CNN", n_out=n_out), x)
+    expect(y.shape == (n, n_out), _scores_shape_hint(f"CNN(n_out={n_out})", y.shape, n, n_out))
 
 
-@lesson.check("2.7", points=1, timeout=20)
-def cnn_has_convolution_batchnorm_and_pooling(nb):
-    chainer = _chainer()
+def _links_of_kind(nb, model, kind):
+    """``{name: shape of W (None when never created)}`` of the model's links of ``kind``."""
     import chainer.links as L
-    mlkit_seed(0)
+    qualified = f"{getattr(L, kind).__module__}.{getattr(L, kind).__qualname__}"
+    found = {}
+    for name, link in model.namedlinks(skipself=True):
+        if qualified in nb.type_names(link):
+            found[name.lstrip("/")] = _weight_shape(nb, link)
+    return found
+
+
+def _weight_shape(nb, link):
+    """A link's weight shape without fetching the weights (None: not created yet)."""
+    try:
+        return tuple(link.W.shape)
+    except Exception as error:
+        if _raised_by_learner(nb, error) and is_a(error, "AttributeError"):
+            return None
+        raise
+
+
+@lesson.check("2.7", points=1, timeout=15)
+def cnn_has_convolution_batchnorm_and_pooling(nb):
     model = _build(nb, "CNN")
-    with chainer.using_config("train", False):
-        model(_images(2))
-    kinds = {type(link) for link in model.links()}
-    expect(L.Convolution2D in kinds,
-           "your CNN has no convolution layer: add L.Convolution2D links (and use them)")
-    expect(L.BatchNormalization in kinds,
-           "your CNN has no batch normalization: add L.BatchNormalization after a convolution")
-    size = sum(p.size for p in model.params())
-    expect(size < 2_000_000,
-           f"your CNN has {size:,} parameters, almost all in the dense layer that reads full "
-           "28x28 feature maps: shrink them with F.max_pooling_2d(h, 2) after each conv block")
+    _test_mode_scores(nb, model, _images(nb.rng, 2))   # lazily sized layers get weights here
+    convolutions = _links_of_kind(nb, model, "Convolution2D")
+    expect(convolutions, "your CNN has no convolution layer: add L.Convolution2D links (and "
+                         "use them in forward)")
+    expect(_links_of_kind(nb, model, "BatchNormalization"),
+           "your CNN has no batch normalization: add L.BatchNormalization after each "
+           "convolution")
+    expect("conv1" in convolutions,
+           f"name the first convolution conv1 (self.conv1 = L.Convolution2D(...)): a cell of the "
+           f"lesson shows its filters; your convolutions are {sorted(convolutions)}")
+    expect(convolutions["conv1"] == (32, 1, 3, 3),
+           f"conv1 should have 32 filters of 3x3 on the 1 grey channel, weights of shape "
+           f"(32, 1, 3, 3); yours has {convolutions['conv1']}")
+    expect((64, 32, 3, 3) in convolutions.values(),
+           f"the second convolution should have 64 filters of 3x3 over conv1's 32 channels, "
+           f"weights of shape (64, 32, 3, 3); your convolutions have "
+           f"{sorted(map(str, convolutions.values()))}")
+    dense = {name: shape for name, shape in _links_of_kind(nb, model, "Linear").items()
+             if shape is not None and shape[0] == 128}
+    expect(dense, "your CNN has no dense layer of 128 units (L.Linear(64 * 7 * 7, 128)) after "
+                  "the convolutions")
+    inputs = {shape[1] for shape in dense.values()}
+    if 64 * 7 * 7 not in inputs:
+        hint = (f"the dense layer of 128 reads {sorted(inputs)} numbers per image, but the two "
+                "conv blocks should hand it (N, 64, 7, 7) feature maps, 3136 numbers: 3x3 "
+                "convolutions with pad=1 keep the size, and each F.max_pooling_2d(h, 2) halves it")
+        if 64 * 28 * 28 in inputs:
+            hint += "; your feature maps are never pooled"
+        elif 64 * 14 * 14 in inputs:
+            hint += "; pool after each conv block, not only once"
+        expect(False, hint)
 
 
-@lesson.check("2.7", points=1, timeout=20)
+@lesson.check("2.7", points=1, timeout=15)
 def cnn_dropout_only_in_training(nb):
-    chainer = _chainer()
-    mlkit_seed(0)
     model = _build(nb, "CNN")
-    x = _images(8)
-    with chainer.using_config("train", False):
-        test_a, test_b = _array(model(x)), _array(model(x))
-        alone = _array(model(x[:3]))
+    x = _images(nb.rng, 8)
+    test_a, test_b = _test_mode_scores(nb, model, x), _test_mode_scores(nb, model, x)
+    alone = _test_mode_scores(nb, model, x[:3])
     expect(np.allclose(test_a, test_b),
            "in test mode two forward passes over the same images gave different scores: use "
            "F.dropout (it does nothing in test mode), not your own random masks")
     expect(np.allclose(test_a[:3], alone, atol=1e-4),
            "in test mode an image's scores changed with the other images in its batch: use "
            "L.BatchNormalization, which uses its running averages in test mode")
-    train_a, train_b = _array(model(x)), _array(model(x))
+    train_a, train_b = _train_mode_scores(nb, model, x), _train_mode_scores(nb, model, x)
     expect(not np.allclose(train_a, train_b),
            "in training mode two forward passes over the same batch gave the same scores: add "
            "dropout (F.dropout) before the dense layers")
 
 
-@lesson.check("2.7", points=1, timeout=20)
+@lesson.check("2.7", points=1, timeout=15)
 def cnn_gradients_reach_every_layer(nb):
-    import chainer.functions as F
-    mlkit_seed(0)
     model = _build(nb, "CNN")
-    model.cleargrads()
-    loss = F.softmax_cross_entropy(model(_images(8)), np.arange(8, dtype=np.int32))
-    loss.backward()
-    stuck = [name for name, p in model.namedparams() if p.grad is None or not np.any(p.grad)]
+    x = _images(nb.rng, 8)
+    t = nb.rng.integers(0, 10, 8).astype(np.int32)
+    stuck = _stuck_parameters(nb, model, x, t)
     expect(not stuck, f"no gradient reaches {', '.join(stuck)}: every layer must be used in "
                       "forward, and registered inside `with self.init_scope():`")

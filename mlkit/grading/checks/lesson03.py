@@ -1,16 +1,19 @@
 """Lesson 3, regression: the checks of its six exercises.
 
-Every check makes its own data with fixed seeds and compares the learner's answer with a
-reference computed here (scikit-learn's metrics, ``numpy.linalg.lstsq``, Chainer's
-``F.huber_loss``), on several random problems where that fits. When a wrong answer matches a
-typical mistake (test data standardized with its own statistics, no column of ones, MAE written
-as a mean of squares, ``(N, 1) - (N,)`` broadcasting, stopping when the loss rises once), the
-hint names that mistake.
+Each check makes its own problems and compares the learner's answer with a reference computed
+here (scikit-learn's metrics, ``numpy.linalg.lstsq``, Chainer's ``F.huber_loss``). Data, weights
+and seeds are drawn fresh for every grading run (``nb.rng``) wherever the exercise allows, so an
+answer fitted to one run does not fit the next. Models a check trains or measures run in the
+worker through :mod:`mlkit.grading.fixtures.lesson03` and answer in plain numbers. A hint names a
+typical mistake (test rows standardized with their own statistics, no column of ones, MAE
+written as a mean of squares, ``(N, 1) - (N,)`` broadcasting, counting from the previous loss
+instead of the best) only when the answer equals what that mistake computes; otherwise it says
+what was expected and what came back.
 """
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.hints import expect
+from mlkit.grading.hints import LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
 lesson = Lesson(3, "Regression", notebook="03_regression")
@@ -21,69 +24,103 @@ lesson.exercise("3.4", "Regression metrics: MSE, MAE, R^2")
 lesson.exercise("3.5", "Linear least squares in closed form")
 lesson.exercise("3.6", "The Huber loss by hand")
 
+FIXTURES = "mlkit.grading.fixtures.lesson03"
+
 
 def _close(a, b, rtol=1e-4, atol=1e-5):
-    return np.allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
-                       rtol=rtol, atol=atol)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol)
 
 
 def _show(values, digits=3):
-    return "[" + ", ".join(f"{v:.{digits}g}" for v in values) + "]"
+    return "[" + ", ".join(f"{v:.{digits}g}" for v in np.ravel(values)) + "]"
+
+
+def _type_name(value):
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def _attribute(nb, value, name, hint):
+    """``value.name``, or the check fails with ``hint`` when it has no such attribute (a handle
+    reports the worker's AttributeError as a LearnerError, a local object raises it)."""
+    try:
+        return getattr(value, name)
+    except (AttributeError, LearnerError) as error:
+        if is_a(error, "AttributeError"):
+            expect(False, hint)
+        raise
+
+
+def _is_number(value):
+    """A real number: a Python or NumPy int or float, or a 0-d numeric array (not a bool)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return True
+    return (isinstance(value, np.ndarray) and value.ndim == 0
+            and np.issubdtype(value.dtype, np.number) and not np.iscomplexobj(value))
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.1 An MLP regressor
 
 def _curve_net(nb, n_hidden, n_layers, seed=0):
-    mlkit.seed(seed)
+    nb.seed(int(seed))
     return nb.CurveNet(n_hidden=n_hidden, n_layers=n_layers)
 
 
-def _inputs(n=64, seed=0):
-    return np.random.default_rng(seed).uniform(-3, 3, size=(n, 1)).astype(np.float32)
+def _seeds(nb, count):
+    return [int(s) for s in nb.rng.integers(0, 2**31, count)]
 
 
-def _predict(model, x):
-    import chainer
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        y = model(x)
-    return np.asarray(getattr(y, "array", y))
+def _predict(nb, model, x):
+    return nb.array(nb.module(FIXTURES).predict(model, x)).astype(np.float64)
+
+
+def _layer_count_hint(nb, model, n_hidden, n_layers, shapes):
+    call = f"CurveNet(n_hidden={n_hidden}, n_layers={n_layers})"
+    hidden_in_lists = nb.module(FIXTURES).unregistered_linears(model)
+    if hidden_in_lists and len(shapes) < n_layers + 1:
+        return (f"{call} registers {len(shapes)} L.Linear layer(s) and keeps {hidden_in_lists} "
+                "more in a plain Python list, where Chainer does not see them (they would never "
+                "be trained): keep the hidden layers in a chainer.ChainList assigned inside "
+                "`with self.init_scope():`")
+    return (f"{call} registers {len(shapes)} L.Linear layer(s); expected {n_layers + 1} "
+            f"({n_layers} hidden + 1 output), all assigned inside `with self.init_scope():`")
 
 
 @lesson.check("3.1", points=1)
 def curve_net_outputs_one_float32_column(nb):
-    import chainer
-    x = _inputs(7)
+    n = int(nb.rng.integers(5, 12))
+    x = nb.rng.uniform(-3, 3, size=(n, 1)).astype(np.float32)
     for n_layers in (0, 2):
         y = _curve_net(nb, 8, n_layers)(x)
-        call = f"CurveNet(n_hidden=8, n_layers={n_layers})(x) for x of shape (7, 1)"
-        expect(isinstance(y, chainer.Variable),
-               f"{call} returned {type(y).__name__}; return the output of the last L.Linear "
+        call = f"CurveNet(n_hidden=8, n_layers={n_layers})(x) for x of shape ({n}, 1)"
+        expect(nb.isinstance(y, "chainer.Variable"),
+               f"{call} returned {_type_name(y)}; return the output of the last L.Linear "
                "layer (a chainer.Variable)")
-        expect(y.shape != (7,),
-               f"{call} has shape (7,): keep the column axis, shape (7, 1), the shape of the "
+        shape = tuple(y.shape)
+        expect(shape != (n,),
+               f"{call} has shape ({n},): keep the column axis, shape ({n}, 1), the shape of the "
                "targets (do not flatten or reshape; F.mean_squared_error needs equal shapes)")
-        expect(y.shape == (7, 1),
-               f"{call} has shape {y.shape}, expected (7, 1): end with one L.Linear(None, 1) "
+        expect(shape == (n, 1),
+               f"{call} has shape {shape}, expected ({n}, 1): end with one L.Linear(None, 1) "
                "layer, a single output per example")
-        expect(y.dtype == np.float32, f"{call} has dtype {y.dtype}, expected float32")
+        dtype = nb.array(y).dtype
+        expect(dtype == np.float32, f"{call} has dtype {dtype}, expected float32")
 
 
 @lesson.check("3.1", points=1)
 def curve_net_has_n_layers_hidden_layers(nb):
-    import chainer.links as L
-    x = _inputs(5)
-    for n_hidden, n_layers in [(8, 0), (8, 1), (5, 3)]:
+    x = nb.rng.uniform(-3, 3, size=(5, 1)).astype(np.float32)
+    shapes_of = nb.module(FIXTURES).linear_shapes
+    for n_hidden, n_layers in [(8, 0), (8, 1), (int(nb.rng.integers(3, 7)), 3)]:
         model = _curve_net(nb, n_hidden, n_layers)
         model(x)   # initializes lazy L.Linear(None, ...) weights
-        linears = [link for link in model.links(skipself=True) if isinstance(link, L.Linear)]
-        expect(len(linears) == n_layers + 1,
-               f"CurveNet(n_hidden={n_hidden}, n_layers={n_layers}) registers {len(linears)} "
-               f"L.Linear layer(s); expected {n_layers + 1} ({n_layers} hidden + 1 output). "
-               "Build the hidden layers in a loop over range(n_layers), keep them in a "
-               "chainer.ChainList inside `with self.init_scope():` (a plain Python list hides "
-               "them from Chainer: they would never be trained)")
-        widths = sorted(link.W.shape[0] for link in linears)
+        shapes = list(shapes_of(model))
+        expect(len(shapes) == n_layers + 1,
+               _layer_count_hint(nb, model, n_hidden, n_layers, shapes))
+        widths = sorted(shape[0] for shape in shapes)
         expected = sorted([n_hidden] * n_layers + [1])
         expect(widths == expected,
                f"CurveNet(n_hidden={n_hidden}, n_layers={n_layers}) has layers of "
@@ -93,65 +130,87 @@ def curve_net_has_n_layers_hidden_layers(nb):
 
 @lesson.check("3.1", points=1)
 def curve_net_output_is_not_squashed(nb):
-    x = _inputs(64)
-    predictions = np.concatenate([_predict(_curve_net(nb, 16, 2, seed), x).ravel()
-                                  for seed in range(6)])
-    expect(predictions.min() < 0,
-           "over 6 random initializations and 64 inputs your CurveNet(16, 2) never predicted "
-           "a negative value: is there an activation (F.relu?) after the last layer? The output "
-           "layer of a regressor stays linear, a target can be any real number")
+    # inputs well beyond the data's [-3, 3] as well: a linear output grows with them, a
+    # squashed one stays bounded; 12 initializations make an all-positive draw negligible
+    x = np.concatenate([nb.rng.uniform(-3, 3, size=(64, 1)),
+                        nb.rng.uniform(-10, 10, size=(32, 1))]).astype(np.float32)
+    predictions = np.concatenate([_predict(nb, _curve_net(nb, 16, 2, seed), x).ravel()
+                                  for seed in _seeds(nb, 12)])
+    expect(np.isfinite(predictions).all(), "your CurveNet(16, 2) predicted NaN or inf")
+    story = (f"over 12 random initializations and {len(x)} inputs in [-10, 10] your "
+             "CurveNet(16, 2)")
+    if predictions.min() >= 0:
+        zeros = float(np.mean(predictions == 0))
+        if zeros > 0.05:
+            expect(False, f"{story} never predicted a negative value, and {100 * zeros:.0f} % of "
+                          "its predictions are exactly 0, as a ReLU after the last layer makes "
+                          "them: the output layer of a regressor stays linear (no activation), "
+                          "a target can be any real number")
+        expect(False, f"{story} never predicted a negative value: the output layer of a "
+                      "regressor stays linear (no activation after it), a target can be any "
+                      "real number")
     expect(np.abs(predictions).max() > 1.0,
-           "your CurveNet(16, 2) predicts values squeezed into a small range: no sigmoid or "
-           "tanh after the last layer, the output layer stays linear")
+           f"{story} never predicted a value outside [-1, 1] (largest magnitude "
+           f"{np.abs(predictions).max():.3g}), as if squashed by tanh: the output layer of a "
+           "regressor stays linear, no activation after it")
+
+
+def _curvature(values):
+    return float(np.abs(np.diff(values.ravel(), 2)).max())
 
 
 @lesson.check("3.1", points=1)
 def curve_net_bends(nb):
     grid = np.linspace(-3, 3, 121, dtype=np.float32)[:, None]
-    curvature = max(np.abs(np.diff(_predict(_curve_net(nb, 16, 2, seed), grid).ravel(), 2)).max()
-                    for seed in range(3))
-    expect(curvature > 1e-4,
-           "CurveNet(16, 2) computes a straight line: Linear layers stacked without a "
-           "nonlinearity collapse into one Linear layer. Apply F.relu to the output of every "
-           "hidden layer (not to the last layer)")
-    line = _predict(_curve_net(nb, 16, 0), grid).ravel()
-    expect(np.abs(np.diff(line, 2)).max() < 1e-4,
+    straight = True
+    for seed in _seeds(nb, 3):
+        model = _curve_net(nb, 16, 2, seed)
+        predictions = _predict(nb, model, grid)
+        if _curvature(predictions) > 1e-4:
+            straight = False
+            break
+    if straight:
+        collapsed = nb.module(FIXTURES).linear_composition(model, grid)
+        if collapsed is not None and _close(predictions, collapsed, rtol=1e-3, atol=1e-4):
+            expect(False, "CurveNet(16, 2) computes a straight line, exactly what its Linear "
+                          "layers give when applied one after the other with nothing between "
+                          "them: stacked Linear layers without a nonlinearity collapse into one "
+                          "Linear layer. Apply F.relu to the output of every hidden layer (not "
+                          "to the last layer)")
+        expect(False, "CurveNet(16, 2) computes a straight line over [-3, 3] for 3 random "
+                      "initializations; expected a curve that bends where its ReLU hidden "
+                      "units switch on and off")
+    line = _predict(nb, _curve_net(nb, 16, 0, _seeds(nb, 1)[0]), grid)
+    expect(_curvature(line) < 1e-4,
            "CurveNet(n_layers=0) is not a straight line: with no hidden layer the model is just "
            "the output L.Linear(None, 1), with no activation")
 
 
 @lesson.check("3.1", points=1, timeout=30)
 def curve_net_learns_a_curve(nb):
-    import chainer
-    import chainer.functions as F
-    rng = np.random.default_rng(3)
-    x = rng.uniform(-3, 3, size=(40, 1)).astype(np.float32)
+    x = nb.rng.uniform(-3, 3, size=(40, 1)).astype(np.float32)
     y = (np.sin(2 * x) + 0.3 * x).astype(np.float32)
-    model = _curve_net(nb, 16, 2, seed=0)
-    optimizer = chainer.optimizers.Adam(alpha=0.02)
-    optimizer.setup(model)
-    first = None
-    for _ in range(300):
-        loss = F.mean_squared_error(model(x), y)
-        first = float(loss.array) if first is None else first
-        model.cleargrads()
-        loss.backward()
-        optimizer.update()
-    last = float(F.mean_squared_error(model(x), y).array)
-    expect(last < 0.5 * first and last < 0.2,
-           f"300 Adam steps on sin(2x) + 0.3x took your CurveNet(16, 2) from MSE {first:.3f} "
-           f"only to {last:.3f} (a correct one gets below 0.2): are all layers registered in "
-           "init_scope (a ChainList for the hidden ones) and used in forward?")
+    model = _curve_net(nb, 16, 2, seed=_seeds(nb, 1)[0])
+    first, last = nb.module(FIXTURES).train_mse(model, x, y, 300, 0.02)
+    story = (f"300 Adam steps on sin(2x) + 0.3x took your CurveNet(16, 2) from MSE {first:.3f} "
+             f"only to {last:.3f} (a correct one gets below 0.2)")
+    if not (last < 0.5 * first and last < 0.2):
+        hidden_in_lists = nb.module(FIXTURES).unregistered_linears(model)
+        expect(not hidden_in_lists,
+               story + f": {hidden_in_lists} of its Linear layers sit in a plain Python list, "
+               "where the optimizer does not see them; use a chainer.ChainList inside "
+               "`with self.init_scope():`")
+        expect(False, story)
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.2 An early stopper
 
-def _reference_stop(losses, patience, best_of=lambda new, best: new < best):
+def _reference_stop(losses, patience):
     """(stop epoch or None, best epoch) of the stopper the exercise asks for."""
     best, best_epoch = float("inf"), None
     for epoch, loss in enumerate(losses):
-        if best_of(loss, best):
+        if loss < best:
             best, best_epoch = loss, epoch
         if epoch - best_epoch >= patience:
             return epoch, best_epoch
@@ -169,36 +228,48 @@ def _stop_when_worse_than_previous(losses, patience):
     return None
 
 
-def _learner_stop(nb, losses, patience):
-    stopper = nb.EarlyStopper(patience)
+def _stop_not_strictly_better(losses, patience):
+    """The mistake of counting a loss equal to the best as a new best (<= instead of <)."""
+    best, best_epoch = float("inf"), None
     for epoch, loss in enumerate(losses):
-        answer = stopper.step(loss)
-        expect(isinstance(answer, (bool, np.bool_)),
-               f"EarlyStopper.step returned {answer!r} ({type(answer).__name__}); return True "
-               "(stop now) or False (go on)")
+        if loss <= best:
+            best, best_epoch = loss, epoch
+        if epoch - best_epoch >= patience:
+            return epoch
+    return None
+
+
+def _learner_stop(nb, losses, patience):
+    """(the epoch at which the learner's stopper first said True or None, the stopper)."""
+    stopper = nb.EarlyStopper(patience)
+    answers = list(nb.module(FIXTURES).step_stopper(stopper, losses, True))
+    for epoch, answer in enumerate(answers):
+        expect(isinstance(answer, bool),
+               f"EarlyStopper.step returned {answer!r}; return True (stop now) or False "
+               "(go on), a bool")
         if answer:
             return epoch, stopper
     return None, stopper
 
 
-def _loss_sequences():
-    """Hand-made sequences with known answers, then noisy U-shaped validation curves."""
+def _loss_sequences(rng):
+    """Hand-made sequences with known answers, then noisy U-shaped validation curves (fresh
+    for every grading run), with ties: losses rounded to 2 decimals repeat now and then."""
     cases = [([3.0, 2.0, 2.5, 2.4], 2), ([5.0, 4.0, 3.0, 3.5, 3.6, 3.7, 3.8], 3),
              ([1.0, 2.0, 3.0, 4.0], 1), ([4.0, 3.0, 3.2, 2.0, 2.1, 2.2, 1.5, 1.6, 1.7], 2),
              ([2.0, 1.5, 1.8, 1.6, 1.7, 1.65, 1.66, 1.67], 3)]
-    rng = np.random.default_rng(0)
     for patience in (1, 2, 3, 5, 8):
         for _ in range(4):
             epochs = np.arange(60)
-            curve = 1.0 / (1 + 0.2 * epochs) + 0.004 * epochs
+            curve = 1.0 / (1 + rng.uniform(0.1, 0.3) * epochs) + rng.uniform(0.002, 0.006) * epochs
             losses = curve + rng.normal(0, 0.03, size=epochs.size)
-            cases.append(([float(v) for v in losses], patience))
+            cases.append(([round(float(v), 2) for v in losses], patience))
     return cases
 
 
 @lesson.check("3.2", points=2)
 def stopper_stops_patience_epochs_after_the_best(nb):
-    cases = _loss_sequences()
+    cases = _loss_sequences(nb.rng)
     got = [_learner_stop(nb, losses, patience)[0] for losses, patience in cases]
     expected = [_reference_stop(losses, patience)[0] for losses, patience in cases]
     if got == expected:
@@ -210,9 +281,9 @@ def stopper_stops_patience_epochs_after_the_best(nb):
              f"your step() first returned True at epoch {got[first]}, expected at epoch "
              f"{expected[first]} (the best loss is at epoch "
              f"{_reference_stop(losses, patience)[1]})")
-    # a typical mistake explains every case, not just the first one that differs
+    # a typical mistake is named only when it explains every case, not just the first one
     mistakes = [
-        (lambda losses, p: _stop_when_worse_than_previous(losses, p),
+        (_stop_when_worse_than_previous,
          ": you count the epochs since the loss last went down; count the epochs since the "
          "best loss so far (a loss lower than the previous one is not necessarily a new best)"),
         (lambda losses, p: _reference_stop(losses, p + 1)[0],
@@ -220,42 +291,58 @@ def stopper_stops_patience_epochs_after_the_best(nb):
         (lambda losses, p: _reference_stop(losses, p - 1)[0],
          ": one epoch early. Stop when epoch - best_epoch >= patience, epochs counted from 0 "
          "and the best epoch itself not counted"),
+        (_stop_not_strictly_better,
+         ": a loss equal to the best counts as a new best in your stopper; only a strictly "
+         "lower loss is (compare with <, not <=)"),
     ]
     for variant, explanation in mistakes:
         if got == [variant(losses, p) for losses, p in cases]:
             expect(False, story + explanation)
-    if got[first] is None:
-        expect(False, story + ": it never returned True. Return epoch - best_epoch >= patience")
+    if all(g is None for g in got):
+        expect(False, story + ": it never returned True on any of the sequences")
     expect(False, story)
 
 
 @lesson.check("3.2", points=1)
 def stopper_remembers_the_best_loss_and_epoch(nb):
-    for losses, patience in _loss_sequences()[:12]:
-        stopper = nb.EarlyStopper(patience)
-        for loss in losses:
-            stopper.step(loss)   # keep stepping past the stop: the best must still be tracked
-        best_epoch = int(np.argmin(losses))
-        expect(hasattr(stopper, "best_loss") and hasattr(stopper, "best_epoch"),
-               "EarlyStopper needs the attributes best_loss and best_epoch (set them in "
+    missing = ("EarlyStopper needs the attributes best_loss and best_epoch (set them in "
                "__init__, update them in step)")
-        expect(_close(stopper.best_loss, losses[best_epoch], rtol=0, atol=0),
-               f"after the losses {_show(losses[:10])}... best_loss is {stopper.best_loss!r}, "
+    fresh = nb.EarlyStopper(2)
+    best_loss, best_epoch = (_attribute(nb, fresh, name, missing)
+                             for name in ("best_loss", "best_epoch"))
+    expect(best_loss == float("inf") and best_epoch is None,
+           f"before the first step best_loss is {best_loss!r} and best_epoch {best_epoch!r}; "
+           "expected float('inf') and None")
+    step_all = nb.module(FIXTURES).step_stopper
+    for losses, patience in _loss_sequences(nb.rng)[:12]:
+        stopper = nb.EarlyStopper(patience)
+        step_all(stopper, losses, False)   # past the stop too: the best must still be tracked
+        best_epoch = int(np.argmin(losses))   # the first of equal lowest losses
+        got_loss, got_epoch = (_attribute(nb, stopper, name, missing)
+                               for name in ("best_loss", "best_epoch"))
+        expect(_is_number(got_loss) and float(got_loss) == losses[best_epoch],
+               f"after the losses {_show(losses[:10])}... best_loss is {got_loss!r}, "
                f"expected the lowest loss {losses[best_epoch]!r}")
-        expect(stopper.best_epoch == best_epoch,
-               f"after the losses {_show(losses[:10])}... best_epoch is {stopper.best_epoch!r}, "
+        expect(_is_number(got_epoch) and got_epoch == best_epoch,
+               f"after the losses {_show(losses[:10])}... best_epoch is {got_epoch!r}, "
                f"expected {best_epoch}: the epoch (counted from 0) of the lowest loss")
 
 
 @lesson.check("3.2", points=1)
 def stopper_equal_loss_is_no_improvement(nb):
-    losses, patience = [1.0, 0.5, 0.5, 0.5, 0.5], 2
+    low = round(float(nb.rng.uniform(0.2, 0.8)), 3)
+    losses, patience = [1.0, low, low, low, low], 2
     got, stopper = _learner_stop(nb, losses, patience)
-    for loss in losses[got + 1 if got is not None else len(losses):]:
-        stopper.step(loss)
-    expect(stopper.best_epoch == 1,
-           f"after the losses {losses} your stopper has best_epoch {stopper.best_epoch}, "
-           "expected 1: a loss equal to the best is no improvement (compare with <, not <=)")
+    rest = losses[got + 1 if got is not None else len(losses):]
+    nb.module(FIXTURES).step_stopper(stopper, rest, False)
+    best_epoch = stopper.best_epoch
+    if best_epoch != 1 and best_epoch == len(losses) - 1:
+        expect(False, f"after the losses {losses} your stopper has best_epoch {best_epoch}, "
+                      "expected 1: a loss equal to the best is no improvement (compare with <, "
+                      "not <=)")
+    expect(best_epoch == 1,
+           f"after the losses {losses} your stopper has best_epoch {best_epoch!r}, expected 1, "
+           "the first epoch of the lowest loss")
     expect(got == 3,
            f"with patience=2 and losses {losses} your stopper stopped at epoch {got}, expected "
            "at epoch 3: two epochs without a new best after the best one at epoch 1")
@@ -264,48 +351,69 @@ def stopper_equal_loss_is_no_improvement(nb):
 # ---------------------------------------------------------------------------------------------
 # 3.3 Standardization
 
-def _standardize_problem(seed=0, n_train=50, n_test=20):
-    rng = np.random.default_rng(seed)
-    means, scales = np.array([10.0, -300.0, 0.0, 2.0]), np.array([1.0, 100.0, 0.01, 5.0])
-    x_train = (means + scales * rng.standard_normal((n_train, 4))).astype(np.float32)
-    shift = scales * np.array([0.8, -0.5, 1.0, 0.3])   # the test rows come from elsewhere
-    x_test = (means + shift + 1.5 * scales * rng.standard_normal((n_test, 4))).astype(np.float32)
+def _standardize_problem(rng, n_train=50, n_test=20):
+    """Columns on very different scales; the test rows come from elsewhere (shifted and wider),
+    so statistics measured on them differ clearly from the training ones."""
+    d = int(rng.integers(3, 7))
+    scales = 10.0 ** rng.uniform(-2, 2, d)
+    # a mean at most 8 standard deviations from 0: float32 data keeps about 5 digits of the
+    # spread, enough for a float32 answer to match to 1e-3
+    means = scales * rng.uniform(-8, 8, d)
+    x_train = (means + scales * rng.standard_normal((n_train, d))).astype(np.float32)
+    shift = scales * rng.uniform(0.3, 1.0, d) * rng.choice([-1, 1], d)
+    x_test = (means + shift + 1.5 * scales * rng.standard_normal((n_test, d))).astype(np.float32)
     return x_train, x_test
 
 
 def _learner_standardize(nb, x_train, x_test):
     answer = nb.standardize(x_train.copy(), x_test.copy())
-    expect(isinstance(answer, tuple) and len(answer) == 2,
-           f"standardize returned {type(answer).__name__}; return two arrays, "
-           "(z_train, z_test)")
-    z_train, z_test = (np.asarray(a) for a in answer)
+    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
+           f"standardize returned {_type_name(answer)}; return two arrays, (z_train, z_test)")
+    z_train, z_test = (nb.array(a) for a in answer)
     expect(z_train.shape == x_train.shape and z_test.shape == x_test.shape,
            f"standardize returned arrays of shapes {z_train.shape} and {z_test.shape} for "
            f"inputs {x_train.shape} and {x_test.shape}; keep the shapes")
+    expect(np.issubdtype(z_train.dtype, np.number) and np.issubdtype(z_test.dtype, np.number),
+           f"standardize returned arrays of dtypes {z_train.dtype} and {z_test.dtype}; "
+           "expected float32 numbers")
     return z_train, z_test
+
+
+def _scaled(x, mean, std):
+    return (x.astype(np.float64) - mean) / std
 
 
 @lesson.check("3.3", points=1)
 def standardized_training_columns_have_mean_0_std_1(nb):
-    x_train, x_test = _standardize_problem()
+    x_train, x_test = _standardize_problem(nb.rng)
     z_train, _ = _learner_standardize(nb, x_train, x_test)
-    means, stds = z_train.mean(axis=0), z_train.std(axis=0)
-    expect(np.isfinite(z_train).all(), "z_train holds NaN or inf: divide by the std, "
-           "computed per column")
-    if not np.allclose(means, 0, atol=1e-3) and np.isclose(z_train.mean(), 0, atol=1e-3):
-        expect(False, f"the column means of z_train are {_show(means)}, expected all 0: you "
-               "used one mean and std for the whole array; compute them per column, "
-               "x_train.mean(axis=0) and x_train.std(axis=0)")
-    expect(np.allclose(means, 0, atol=1e-3),
-           f"the column means of z_train are {_show(means)}, expected all 0: subtract "
-           "x_train.mean(axis=0)")
-    n = len(x_train)
-    if np.allclose(stds, np.sqrt((n - 1) / n), atol=1e-4):
-        expect(False, f"the column stds of z_train are {_show(stds, 4)}, slightly below 1: you "
-               "divided by the std with ddof=1; use np.std's default ddof=0")
-    expect(np.allclose(stds, 1, atol=1e-3),
-           f"the column standard deviations of z_train are {_show(stds)}, expected all 1: "
-           "divide by x_train.std(axis=0) (per column)")
+    x = x_train.astype(np.float64)
+    expected = _scaled(x, x.mean(0), x.std(0))
+    if not _close(z_train, expected, rtol=1e-3, atol=1e-3):
+        expect(np.isfinite(z_train).all(), "z_train holds NaN or inf; expected finite numbers "
+                                           "with column means 0 and standard deviations 1")
+        means, stds = z_train.mean(axis=0), z_train.std(axis=0)
+        mistakes = [
+            (_scaled(x, x.mean(), x.std()),
+             "you used one mean and one std for the whole array; compute them per column, "
+             "x_train.mean(axis=0) and x_train.std(axis=0)"),
+            (_scaled(x, x.mean(0), x.std(0, ddof=1)),
+             "their standard deviations are slightly below 1: you divided by the std with "
+             "ddof=1; use np.std's default ddof=0"),
+            (_scaled(x, x.mean(0), 1.0),
+             "the columns are centered but not scaled: divide by x_train.std(axis=0)"),
+            (_scaled(x, 0.0, x.std(0)),
+             "the columns are scaled but not centered: subtract x_train.mean(axis=0)"),
+        ]
+        for mistaken, explanation in mistakes:
+            if _close(z_train, mistaken, rtol=1e-3, atol=1e-3):
+                expect(False, f"the columns of z_train have means {_show(means)} and standard "
+                              f"deviations {_show(stds, 4)}, expected all 0 and all 1: "
+                              + explanation)
+        expect(False, f"z_train differs from (x_train - mean) / std with the columns' mean and "
+                      f"std: its columns have means {_show(means)} and standard deviations "
+                      f"{_show(stds)}, expected all 0 and all 1 (first row: got "
+                      f"{_show(z_train[0])}, expected {_show(expected[0])})")
     expect(z_train.dtype == np.float32,
            f"z_train has dtype {z_train.dtype}, expected float32 (what Chainer's layers "
            "take): return z.astype(np.float32)")
@@ -313,28 +421,32 @@ def standardized_training_columns_have_mean_0_std_1(nb):
 
 @lesson.check("3.3", points=2)
 def test_rows_use_the_training_statistics(nb):
-    for seed in range(3):
-        x_train, x_test = _standardize_problem(seed)
+    for _ in range(3):
+        x_train, x_test = _standardize_problem(nb.rng)
         _, z_test = _learner_standardize(nb, x_train, x_test)
-        x_train64, x_test64 = x_train.astype(np.float64), x_test.astype(np.float64)
-        expected = (x_test64 - x_train64.mean(0)) / x_train64.std(0)
+        train, test = x_train.astype(np.float64), x_test.astype(np.float64)
+        expected = _scaled(test, train.mean(0), train.std(0))
         if _close(z_test, expected, rtol=1e-3, atol=1e-3):
             continue
-        own = (x_test64 - x_test64.mean(0)) / x_test64.std(0)
-        both = np.vstack([x_train64, x_test64])
-        pooled = (x_test64 - both.mean(0)) / both.std(0)
-        expect(not _close(z_test, own, rtol=1e-3, atol=1e-3),
-               "you standardized the test rows with their own mean and std: z_test must use "
-               "the TRAINING mean and std (the test rows stand for future data, one patient at "
-               f"a time). Column means of your z_test: {_show(z_test.mean(0))} (exactly 0 gives "
-               "it away)")
-        expect(not _close(z_test, pooled, rtol=1e-3, atol=1e-3),
-               "you took the mean and std of training and test rows together: measure them on "
-               "x_train only and apply them unchanged to x_test")
-        sample_std = (x_test64 - x_train64.mean(0)) / x_train64.std(0, ddof=1)
-        expect(not _close(z_test, sample_std, rtol=1e-4, atol=1e-4),
-               "z_test is divided by the std with ddof=1; use np.std's default ddof=0 (as "
-               "for z_train)")
+        both = np.vstack([train, test])
+        mistakes = [
+            (_scaled(test, test.mean(0), test.std(0)),
+             "you standardized the test rows with their own mean and std: z_test must use "
+             "the TRAINING mean and std (the test rows stand for future data, one patient at "
+             f"a time). Column means of your z_test: {_show(z_test.mean(0))} (exactly 0 gives "
+             "it away)"),
+            (_scaled(test, both.mean(0), both.std(0)),
+             "you took the mean and std of training and test rows together: measure them on "
+             "x_train only and apply them unchanged to x_test"),
+            (_scaled(test, train.mean(0), train.std(0, ddof=1)),
+             "z_test is divided by the std with ddof=1; use np.std's default ddof=0 (as "
+             "for z_train)"),
+            (_scaled(test, train.mean(), train.std()),
+             "z_test uses one mean and one std of the whole training array; use the training "
+             "statistics per column, x_train.mean(axis=0) and x_train.std(axis=0)"),
+        ]
+        for mistaken, explanation in mistakes:
+            expect(not _close(z_test, mistaken, rtol=1e-3, atol=1e-3), explanation)
         expect(False, f"z_test differs from (x_test - mean) / std with the training mean and std "
                f"(first row: got {_show(z_test[0])}, expected {_show(expected[0])})")
     expect(z_test.dtype == np.float32, f"z_test has dtype {z_test.dtype}, expected float32")
@@ -342,10 +454,11 @@ def test_rows_use_the_training_statistics(nb):
 
 @lesson.check("3.3", points=1)
 def standardize_leaves_its_inputs_alone(nb):
-    x_train, x_test = _standardize_problem(5)
-    train_copy, test_copy = x_train.copy(), x_test.copy()
-    nb.standardize(x_train, x_test)
-    expect(np.array_equal(x_train, train_copy) and np.array_equal(x_test, test_copy),
+    x_train, x_test = _standardize_problem(nb.rng)
+    train_kept, test_kept = nb.keep(x_train.copy()), nb.keep(x_test.copy())
+    nb.standardize(train_kept, test_kept)
+    expect(np.array_equal(nb.array(train_kept), x_train)
+           and np.array_equal(nb.array(test_kept), x_test),
            "standardize changed the arrays it was given (in-place `x -= mean` or `x /= std`): "
            "compute new arrays, z = (x - mean) / std, so the raw data stays intact")
 
@@ -353,20 +466,27 @@ def standardize_leaves_its_inputs_alone(nb):
 # ---------------------------------------------------------------------------------------------
 # 3.4 Metrics
 
-def _metric_problems():
-    rng = np.random.default_rng(4)
+def _metric_problems(rng):
+    """Biased and noisy predictions of random targets, in three sizes."""
     for n in (5, 40, 200):
-        y_true = 5 + 3 * rng.standard_normal(n)
-        y_pred = 0.8 * y_true + 1.5 + rng.standard_normal(n)       # biased and noisy
+        y_true = rng.uniform(-5, 10) + rng.uniform(1, 5) * rng.standard_normal(n)
+        y_pred = rng.uniform(0.6, 0.9) * y_true + rng.uniform(0.5, 2.0) + rng.standard_normal(n)
         yield y_true.astype(np.float32), y_pred.astype(np.float32)
 
 
 def _as_number(value, call):
-    expect(np.ndim(value) == 0 and not isinstance(value, (str, bytes)),
-           f"{call} returned {type(value).__name__} of shape {np.shape(value)}; return one "
-           "number, a float")
-    value = getattr(value, "array", value)
+    expect(_is_number(value),
+           f"{call} returned {_type_name(value)}"
+           + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else "")
+           + "; return one number, a Python float")
     return float(value)
+
+
+def _reference_metric(name, y_true, y_pred):
+    from sklearn import metrics
+    function = {"mse": metrics.mean_squared_error, "mae": metrics.mean_absolute_error,
+                "r2_score": metrics.r2_score}[name]
+    return float(function(np.ravel(y_true), np.ravel(y_pred)))
 
 
 def _metric_hint(name, got, y_true, y_pred, expected):
@@ -390,33 +510,30 @@ def _metric_hint(name, got, y_true, y_pred, expected):
     return f"{name} returned {got:.5g} for {len(y_true)} values, expected {expected:.5g}"
 
 
-def _check_metric(nb, name, reference):
+def _check_metric(nb, name):
     function = getattr(nb, name)
-    for y_true, y_pred in _metric_problems():
+    for y_true, y_pred in _metric_problems(nb.rng):
         got = _as_number(function(y_true, y_pred), f"{name}(y_true, y_pred)")
-        expected = reference(y_true, y_pred)
+        expected = _reference_metric(name, y_true, y_pred)
         if not np.isclose(got, expected, rtol=1e-4, atol=1e-6):
             expect(False, _metric_hint(name, got, y_true, y_pred, expected))
 
 
 @lesson.check("3.4", points=1)
 def mse_matches_sklearn(nb):
-    from sklearn.metrics import mean_squared_error
-    _check_metric(nb, "mse", mean_squared_error)
+    _check_metric(nb, "mse")
 
 
 @lesson.check("3.4", points=1)
 def mae_matches_sklearn(nb):
-    from sklearn.metrics import mean_absolute_error
-    _check_metric(nb, "mae", mean_absolute_error)
+    _check_metric(nb, "mae")
 
 
 @lesson.check("3.4", points=1)
 def r2_matches_sklearn(nb):
-    from sklearn.metrics import r2_score
-    for y_true, y_pred in _metric_problems():
+    for y_true, y_pred in _metric_problems(nb.rng):
         got = _as_number(nb.r2_score(y_true, y_pred), "r2_score(y_true, y_pred)")
-        expected = r2_score(y_true, y_pred)
+        expected = _reference_metric("r2_score", y_true, y_pred)
         if np.isclose(got, expected, rtol=1e-4, atol=1e-6):
             continue
         t, p = y_true.astype(np.float64), y_pred.astype(np.float64)
@@ -430,36 +547,48 @@ def r2_matches_sklearn(nb):
                "around their own mean, sum((y_true - y_true.mean())^2)")
         expect(not np.isclose(got, residual / np.sum((t - t.mean()) ** 2), rtol=1e-4),
                story + ": that is the unexplained fraction; R^2 is 1 minus it")
-        expect(False, story + ": R^2 = 1 - sum((y_true - y_pred)^2) / "
-               "sum((y_true - y_true.mean())^2)")
+        expect(False, story + f" for {len(t)} values")
+
+
+def _broadcast_metric(name, a, b):
+    """What a metric computes from ``a - b`` without flattening: for (N, 1) and (N,) that is
+    the (N, N) matrix of every difference."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    if name == "mse":
+        return np.mean((a - b) ** 2)
+    if name == "mae":
+        return np.mean(np.abs(a - b))
+    return 1 - np.sum((a - b) ** 2) / np.sum((a - a.mean()) ** 2)
 
 
 @lesson.check("3.4", points=1)
 def metrics_accept_columns_and_flat_arrays(nb):
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-    references = {"mse": mean_squared_error, "mae": mean_absolute_error, "r2_score": r2_score}
-    y_true, y_pred = list(_metric_problems())[1]
-    for name, reference in references.items():
-        expected = reference(y_true, y_pred)
+    y_true, y_pred = list(_metric_problems(nb.rng))[1]
+    for name in ("mse", "mae", "r2_score"):
+        expected = _reference_metric(name, y_true, y_pred)
         for shape_true, shape_pred in [((-1, 1), (-1,)), ((-1,), (-1, 1)), ((-1, 1), (-1, 1))]:
             a, b = y_true.reshape(shape_true), y_pred.reshape(shape_pred)
             call = f"{name}(y_true of shape {a.shape}, y_pred of shape {b.shape})"
             got = _as_number(getattr(nb, name)(a, b), call)
-            expect(np.isclose(got, expected, rtol=1e-4, atol=1e-6),
+            if np.isclose(got, expected, rtol=1e-4, atol=1e-6):
+                continue
+            mistaken = _broadcast_metric(name, a, b)
+            expect(not (a.shape != b.shape and np.isclose(got, mistaken, rtol=1e-4)),
                    f"{call} returned {got:.4g}, expected {expected:.4g}: subtracting an (N,) "
                    "array from an (N, 1) array broadcasts to an (N, N) matrix of every "
                    "difference. Flatten both first: np.ravel(y_true), np.ravel(y_pred)")
+            expect(False, f"{call} returned {got:.4g}, expected {expected:.4g} (the same as "
+                          "for flat arrays of shape (N,))")
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.5 Linear least squares in closed form
 
-def _linear_problems():
-    rng = np.random.default_rng(5)
+def _linear_problems(rng):
     for n, d in [(20, 1), (50, 3), (200, 8), (30, 5)]:
-        X = (rng.normal(2.0, 1.5, size=(n, d))).astype(np.float32)   # columns not centered
+        X = rng.normal(rng.uniform(-3, 3), 1.5, size=(n, d)).astype(np.float32)  # not centered
         w = rng.normal(0, 2, size=d)
-        b = rng.uniform(3, 6)
+        b = rng.uniform(3, 6) * rng.choice([-1, 1])
         y = (X @ w + b + 0.3 * rng.standard_normal(n)).astype(np.float32)
         yield X, y
 
@@ -467,36 +596,50 @@ def _linear_problems():
 def _lstsq_with_intercept(X, y):
     A = np.hstack([X.astype(np.float64), np.ones((len(X), 1))])
     theta = np.linalg.lstsq(A, np.ravel(y).astype(np.float64), rcond=None)[0]
-    return theta[:-1], theta[-1]
+    return theta[:-1], float(theta[-1])
 
 
 def _learner_fit(nb, X, y):
+    """The learner's (w, b) as (float64 array of shape (D,), float), after checking that they
+    have the types and shapes the exercise promises."""
     answer = nb.fit_linear(X.copy(), y.copy())
     expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           f"fit_linear returned {type(answer).__name__}; return a pair (w, b)")
+           f"fit_linear returned {_type_name(answer)}; return a pair (w, b)")
     w, b = answer
-    w = np.asarray(getattr(w, "array", w), dtype=np.float64)
-    d = X.shape[1]
-    expect(w.size != d + 1,
-           f"w has {w.size} entries for {d} features: the last entry of the solution is the "
-           "intercept; return w = theta[:-1] and b = theta[-1]")
-    expect(w.size == d, f"w has shape {w.shape} for X of shape {X.shape}; expected ({d},)")
-    expect(np.size(b) == 1, f"b has shape {np.shape(b)}; return the intercept as one number")
-    return w.ravel(), float(np.ravel(np.asarray(b, dtype=np.float64))[0])
+    n, d = X.shape
+    expect(isinstance(w, np.ndarray),
+           f"w is {_type_name(w)}; return w as a NumPy float array of shape ({d},)")
+    expect(np.issubdtype(w.dtype, np.floating),
+           f"w has dtype {w.dtype}; return w as a float array of shape ({d},)")
+    if w.shape != (d,):
+        if w.shape == (d, 1):
+            expect(False, f"w has shape {w.shape}, a column, for X of shape {X.shape}; the "
+                          f"exercise asks for w of shape ({d},): solve with y flattened to "
+                          f"shape ({n},) (np.ravel(y)), or flatten the solution (.ravel())")
+        if w.shape == (d + 1,):
+            w_ref, b_ref = _lstsq_with_intercept(X, y)
+            expect(not _close(w, np.append(w_ref, b_ref), rtol=1e-3, atol=1e-3),
+                   f"w has {d + 1} entries for {d} features: the last entry of the solution "
+                   "is the intercept; return w = theta[:-1] and b = theta[-1]")
+        expect(False, f"w has shape {w.shape} for X of shape {X.shape}; expected ({d},)")
+    expect(_is_number(b),
+           f"b is {_type_name(b)}"
+           + (f" of shape {b.shape}" if isinstance(b, np.ndarray) else "")
+           + "; return the intercept as one float, float(...)")
+    return w.astype(np.float64), float(b)
 
 
 @lesson.check("3.5", points=2)
 def fit_linear_matches_numpy_lstsq(nb):
-    for X, y in _linear_problems():
+    for X, y in _linear_problems(nb.rng):
         w, b = _learner_fit(nb, X, y)
         w_ref, b_ref = _lstsq_with_intercept(X, y)
         if _close(w, w_ref, rtol=1e-3, atol=1e-3) and np.isclose(b, b_ref, rtol=1e-3, atol=1e-3):
             continue
         story = (f"for X of shape {X.shape} fit_linear gave w = {_show(w)}, b = {b:.4g}; "
-                 f"numpy.linalg.lstsq with an intercept gives w = {_show(w_ref)}, "
-                 f"b = {b_ref:.4g}")
+                 f"least squares with an intercept gives w = {_show(w_ref)}, b = {b_ref:.4g}")
         w_origin = np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
-        expect(not (_close(w, w_origin, rtol=1e-3, atol=1e-3) or abs(b) < 1e-6),
+        expect(not (_close(w, w_origin, rtol=1e-3, atol=1e-3) and abs(b) < 1e-6),
                story + ". Without a column of ones the fitted plane must pass through the "
                "origin: append np.ones((N, 1)) to X, solve, and split the last entry off as b")
         expect(False, story)
@@ -504,32 +647,29 @@ def fit_linear_matches_numpy_lstsq(nb):
 
 @lesson.check("3.5", points=1)
 def fit_linear_accepts_column_targets(nb):
-    X, y = list(_linear_problems())[1]
+    X, y = list(_linear_problems(nb.rng))[1]
     w, b = _learner_fit(nb, X, y.reshape(-1, 1))
     w_ref, b_ref = _lstsq_with_intercept(X, y)
     expect(_close(w, w_ref, rtol=1e-3, atol=1e-3) and np.isclose(b, b_ref, rtol=1e-3, atol=1e-3),
            f"with y of shape {(len(y), 1)} (a column, like y_train) fit_linear gave "
-           f"w = {_show(w)}, b = {b:.4g}; expected w = {_show(w_ref)}, b = {b_ref:.4g}: "
-           "flatten y first, np.ravel(y)")
+           f"w = {_show(w)}, b = {b:.4g}; expected w = {_show(w_ref)}, b = {b_ref:.4g}")
 
 
 @lesson.check("3.5", points=1)
 def fit_linear_is_exact_on_noiseless_data(nb):
-    rng = np.random.default_rng(6)
-    X = rng.uniform(-1, 1, size=(25, 4))
-    w_true, b_true = np.array([1.5, -2.0, 0.5, 3.0]), -4.0
+    X = nb.rng.uniform(-1, 1, size=(25, 4))
+    w_true = np.round(nb.rng.uniform(-3, 3, 4), 1)
+    b_true = float(np.round(nb.rng.uniform(-5, 5), 1))
     w, b = _learner_fit(nb, X, X @ w_true + b_true)
     expect(_close(w, w_true, rtol=1e-4, atol=1e-4) and np.isclose(b, b_true, atol=1e-4),
-           f"on noiseless data y = X @ {_show(w_true)} + {b_true} fit_linear gave "
-           f"w = {_show(w, 5)}, b = {b:.5g}; least squares recovers them exactly (solve in "
-           "float64 with np.linalg.lstsq or the normal equations)")
+           f"on noiseless data y = X @ {_show(w_true)} + {b_true:g} fit_linear gave "
+           f"w = {_show(w, 5)}, b = {b:.5g}; least squares recovers them exactly")
 
 
 # ---------------------------------------------------------------------------------------------
 # 3.6 The Huber loss by hand
 
-def _huber_cases():
-    rng = np.random.default_rng(7)
+def _huber_cases(rng):
     for shape, delta in [((12, 1), 1.0), ((20, 3), 0.5), ((8, 2), 2.0), ((30, 1), 0.1)]:
         y = (2.0 * rng.standard_normal(shape)).astype(np.float32)
         t = (2.0 * rng.standard_normal(shape)).astype(np.float32)
@@ -546,25 +686,23 @@ def _reference_huber(y, t, delta):
 
 
 def _learner_huber(nb, y, t, delta):
-    import chainer
-    yv = chainer.Variable(y.copy())
-    loss = nb.huber_loss(yv, t.copy(), delta=delta)
-    return yv, loss
+    """(the prediction Variable, made in the learner's world, and what huber_loss returned)."""
+    yv = nb.module("chainer").Variable(y.copy())
+    return yv, nb.huber_loss(yv, t.copy(), delta=delta)
 
 
 def _huber_value_hint(got, y, t, delta, expected):
     r = np.abs(y.astype(np.float64) - t)
     inside = r <= delta
+    pieces = np.where(inside, 0.5 * r ** 2, delta * (r - 0.5 * delta))
     variants = {
         "the squared part lacks its 1/2: use 0.5 * r ** 2 for |r| <= delta":
             np.mean(np.where(inside, r ** 2, delta * (r - 0.5 * delta))),
         "the linear part must be delta * (|r| - delta / 2), so that both pieces meet at "
         "|r| = delta": np.mean(np.where(inside, 0.5 * r ** 2, delta * r)),
-        "a sum, not a mean: average over all elements with F.mean":
-            np.sum(np.where(inside, 0.5 * r ** 2, delta * (r - 0.5 * delta))),
-        "the mean of the per-row sums (F.huber_loss's default reduce sums along axis 1); "
-        "average over ALL elements": np.mean(np.sum(np.where(inside, 0.5 * r ** 2,
-                                                             delta * (r - 0.5 * delta)), 1)),
+        "a sum, not a mean: average over all elements with F.mean": np.sum(pieces),
+        "the mean of the per-row sums; average over ALL elements":
+            np.mean(np.sum(pieces, 1)),
         "the two pieces swapped: the squared piece is for |r| <= delta":
             np.mean(np.where(~inside, 0.5 * r ** 2, delta * (r - 0.5 * delta))),
         "a plain mean squared error: the linear piece for |r| > delta is missing":
@@ -574,29 +712,29 @@ def _huber_value_hint(got, y, t, delta, expected):
         if np.isclose(got, value, rtol=1e-4) and not np.isclose(value, expected, rtol=1e-4):
             return f"huber_loss gave {got:.5g}, expected {expected:.5g}: {what}"
     return (f"huber_loss gave {got:.5g} for y, t of shape {y.shape} and delta={delta}, expected "
-            f"{expected:.5g} (F.mean(F.huber_loss(y, t, delta, reduce='no')))")
+            f"{expected:.5g} (the mean over all elements of r^2 / 2 where |r| <= delta and "
+            "delta * (|r| - delta / 2) elsewhere)")
 
 
 @lesson.check("3.6", points=1)
 def huber_is_a_scalar_variable(nb):
-    import chainer
-    y, t, delta = next(_huber_cases())
+    y, t, delta = next(_huber_cases(nb.rng))
     _, loss = _learner_huber(nb, y, t, delta)
-    expect(isinstance(loss, chainer.Variable),
-           f"huber_loss returned {type(loss).__name__}; build it from chainer.functions "
+    expect(nb.isinstance(loss, "chainer.Variable"),
+           f"huber_loss returned {_type_name(loss)}; build it from chainer.functions "
            "(F.absolute, F.where, F.mean) so that it returns a chainer.Variable and "
            "backward() works (NumPy functions cut the graph)")
-    expect(loss.shape == (),
-           f"huber_loss returned a Variable of shape {loss.shape}, expected a scalar (): "
-           "average over all elements with F.mean (F.huber_loss's default reduce only sums "
-           "along axis 1, one value per example)")
+    shape = tuple(loss.shape)
+    expect(shape == (),
+           f"huber_loss returned a Variable of shape {shape}, expected a scalar (): average "
+           "over all elements with F.mean, not one value per row")
 
 
 @lesson.check("3.6", points=2)
 def huber_matches_chainer(nb):
-    for y, t, delta in _huber_cases():
+    for y, t, delta in _huber_cases(nb.rng):
         _, loss = _learner_huber(nb, y, t, delta)
-        value = np.asarray(getattr(loss, "array", loss))
+        value = nb.array(loss)
         expect(value.ndim == 0,
                f"huber_loss returned shape {value.shape}; expected a scalar: average over all "
                "elements with F.mean")
@@ -608,18 +746,22 @@ def huber_matches_chainer(nb):
 
 @lesson.check("3.6", points=1)
 def huber_gradient_matches_chainer(nb):
-    import chainer
-    for y, t, delta in _huber_cases():
+    for y, t, delta in _huber_cases(nb.rng):
         yv, loss = _learner_huber(nb, y, t, delta)
-        expect(isinstance(loss, chainer.Variable) and loss.size == 1,
+        expect(nb.isinstance(loss, "chainer.Variable") and loss.size == 1,
                "huber_loss must return a scalar chainer.Variable to be differentiated")
         loss.backward()
-        expect(yv.grad is not None,
+        grad = yv.grad
+        expect(grad is not None,
                "after backward() the prediction y has no gradient: build the loss from y "
                "with chainer.functions only (not from y.array or NumPy)")
+        grad = nb.array(grad)
+        expect(grad.shape == y.shape,
+               f"after backward() the gradient of y has shape {grad.shape}, expected "
+               f"{y.shape}, the shape of y")
         _, expected = _reference_huber(y, t, delta)
-        worst = int(np.abs(yv.grad - expected).argmax())
-        expect(_close(yv.grad, expected, rtol=1e-4, atol=1e-6),
-               f"the gradient of your huber_loss differs from F.huber_loss's (delta={delta}, "
-               f"shape {y.shape}): element {worst} has {yv.grad.ravel()[worst]:.4g}, expected "
+        worst = int(np.abs(grad - expected).argmax())
+        expect(_close(grad, expected, rtol=1e-4, atol=1e-6),
+               f"the gradient of your huber_loss differs from the Huber loss's (delta={delta}, "
+               f"shape {y.shape}): element {worst} has {grad.ravel()[worst]:.4g}, expected "
                f"{expected.ravel()[worst]:.4g} (r/N inside |r| <= delta, +-delta/N outside)")
