@@ -6,6 +6,7 @@ subcommand, write those and add one line there. Exit codes: 0 ok, 1 the command 
 2 usage error (argparse's own convention).
 """
 import argparse
+import os
 import sys
 from typing import Callable, NamedTuple, Optional
 
@@ -50,30 +51,72 @@ def _add_grade_arguments(parser):
     parser.add_argument("--csv", metavar="FILE",
                         help="write one row per submission (points per exercise, total) here")
     parser.add_argument("--lesson", type=int, help="the lesson, when a file name does not say")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="grade N notebooks at a time (default: the number of cores)")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="grade only shard I of N (from 0) of the sorted notebooks, for a "
+                             "batch scheduler's array job; join the CSVs with --merge")
+    parser.add_argument("--checks", metavar="DIR",
+                        help="add the hidden checks in DIR (files lessonNN*.py)")
+    parser.add_argument("--merge", nargs="+", metavar="CSV",
+                        help="join the CSVs of several shards into --csv FILE; grades nothing")
+
+
+def _run_merge(args):
+    from mlkit.grading.report import MergeError, merge_csv
+    if not args.csv:
+        print("mlkit grade --merge: say where the joined CSV goes with --csv FILE",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        count = merge_csv(args.merge, args.csv)
+    except MergeError as error:
+        print(f"mlkit grade --merge: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {args.csv}: {count} submissions from {len(args.merge)} CSV files")
+    return EXIT_OK
 
 
 def _run_grade(args):
-    from mlkit.grading.batch import find_notebooks, grade_one, write_csv
-    from mlkit.grading.runner import format_table
+    from mlkit.grading.batch import find_notebooks, grade_many, parse_shard, take_shard
+    from mlkit.grading.report import format_table, write_csv
+    if args.merge:
+        return _run_merge(args)
     paths = args.paths or ["lessons"]
     try:
-        notebooks = find_notebooks(paths)
-    except FileNotFoundError as error:
+        shard = parse_shard(args.shard) if args.shard else None
+        notebooks = take_shard(find_notebooks(paths), shard)
+    except (FileNotFoundError, ValueError) as error:
         print(f"mlkit grade: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if not notebooks:
-        print(f"mlkit grade: no notebooks in {', '.join(paths)}", file=sys.stderr)
+    if args.jobs is not None and args.jobs < 1:
+        print("mlkit grade: -j needs a number of at least 1", file=sys.stderr)
         return EXIT_USAGE
-    reports = []
-    for path in notebooks:   # each in its own process: one broken submission stops nothing
-        report = grade_one(path, lesson=args.lesson)
-        reports.append(report)
-        if report.get("error"):
-            print(f"{path}: NOT GRADED: {report['error']}")
-        elif args.csv:
-            print(f"{path}: {report['earned']:g}/{report['possible']:g}")
+    if args.checks and not os.path.isdir(args.checks):
+        print(f"mlkit grade: --checks {args.checks}: no such folder", file=sys.stderr)
+        return EXIT_USAGE
+    if not notebooks:
+        where = f"shard {args.shard} of " if shard else ""
+        print(f"mlkit grade: no notebooks in {where}{', '.join(paths)}", file=sys.stderr)
+        return EXIT_USAGE
+    said = set()
+
+    def show(report):
+        for note in report.get("notes", []):
+            if note.startswith("no sandbox") and note not in said:   # say it once
+                said.add(note)
+                print(f"mlkit grade: {note}", file=sys.stderr)
+        report = dict(report, notes=[n for n in report.get("notes", [])
+                                     if not n.startswith("no sandbox")])
+        if args.csv:
+            status = f"NOT GRADED: {report['error']}" if report["error"] else \
+                f"{report['earned']:g}/{report['possible']:g}"
+            print(f"{report['notebook']}: {status}", flush=True)
         else:
-            print(format_table(report["exercises"], f"\n{path} (lesson {report['lesson']})"))
+            print("\n" + format_table(report), flush=True)
+
+    reports = grade_many(notebooks, jobs=args.jobs, lesson=args.lesson,
+                         checks_dir=args.checks, on_report=show)
     if args.csv:
         write_csv(reports, args.csv)
         print(f"wrote {args.csv}: {len(reports)} submissions")
@@ -99,6 +142,30 @@ def _run_release(args):
     return EXIT_OK
 
 
+def _add_upscale_arguments(parser):
+    parser.add_argument("input", metavar="IN", help="the image to upscale (png, jpg, ...)")
+    parser.add_argument("output", metavar="OUT", help="where to write the result (format from "
+                        "the extension)")
+    parser.add_argument("--model", metavar="FILE", help="a generator saved by "
+                        "mlkit.models.srgan.save_generator (default: the shipped x2 SRResNet)")
+    parser.add_argument("--scale", type=int, metavar="N", help="2 or 4 (default: the model's "
+                        "own); 4 with an x2 model applies it twice")
+    parser.add_argument("--tile", type=int, metavar="PIXELS", help="input pixels per tile side "
+                        "(default 128 on the CPU, 512 on a GPU; smaller needs less memory)")
+
+
+def _run_upscale(args):
+    from mlkit.upscale import UpscaleError, upscale_file
+    try:
+        width, height, scale = upscale_file(args.input, args.output, args.model, args.scale,
+                                            args.tile)
+    except UpscaleError as error:
+        print(f"mlkit upscale: {error}", file=sys.stderr)
+        return error.exit_code
+    print(f"wrote {args.output}: {width} x {height} (x{scale})")
+    return EXIT_OK
+
+
 def _add_moving_mnist_arguments(parser):
     from mlkit.data.moving_mnist import add_cli_arguments
     add_cli_arguments(parser)
@@ -111,12 +178,14 @@ def _run_moving_mnist(args):
 
 COMMANDS = {
     "doctor": Command("what this machine has for the course, with advice", _run_doctor),
-    "grade": Command("grade notebooks, each in its own process", _run_grade,
+    "grade": Command("grade notebooks: learner code in a sandboxed worker, points decided "
+                     "outside it", _run_grade,
                      _add_grade_arguments),
     "release": Command("make the learner notebooks in lessons/ from solutions/", _run_release,
                        _add_release_arguments),
     "data": Command("download and cache a full data set", _run_data, _add_data_arguments),
     "moving-mnist": Command("Moving MNIST videos", _run_moving_mnist, _add_moving_mnist_arguments),
+    "upscale": Command("upscale an image with an SRResNet", _run_upscale, _add_upscale_arguments),
 }
 
 
