@@ -23,7 +23,10 @@ top-left corner ``p_t = (y_t, x_t)`` and a velocity ``v_t``, in pixels::
     frame          X_t[i, j] = max over the digits k of digit_k[i - round(y_t), j - round(x_t)]
 
 so overlapping digits combine with ``max``, as in the original code. Between bounces a digit
-moves exactly ``L`` per frame; a bounce frame moves less (the clamp eats the overshoot).
+moves exactly ``L`` per frame; a bounce frame moves less (the clamp eats the overshoot). Two
+details differ from the original code without changing the statistics: frame 0 shows the start
+position (the original moves once before its first frame), and corners are rounded to pixels
+(the original truncates).
 
 Shapes and layout: sequences come out as uint8 ``(T, N, H, W)`` = (time, sequence, height,
 width), the layout of the public file ``mnist_test_seq.npy`` (20, 10000, 64, 64); with
@@ -32,11 +35,12 @@ width), the layout of the public file ``mnist_test_seq.npy`` (20, 10000, 64, 64)
 
 Randomness is counter-based: every random number of sequence ``i`` is a hash of (seed, i, what
 it is for), never a draw from a shared stream. So sequence ``i`` is the same whether it is made
-alone (the dataset), in a batch of 10,000, in chunks, or on a GPU; and two seeds give
-unrelated data.
+alone (the dataset), in a batch of 10,000 or in chunks; and two seeds give unrelated data.
 
 All array code takes an ``xp`` module (NumPy or CuPy, as ``chainer.backend.get_array_module``
-returns) and runs unchanged on either; only the digit images and the output move between them.
+returns) and uses only functions both provide; only the digit images and the output move
+between them. The CuPy path has not been run on a GPU yet (the tests check, with NumPy standing
+in, that every array is made through ``xp``).
 """
 import math
 import os
@@ -126,15 +130,15 @@ class MovingMnist:
             self.canvas = (_positive_int("size", size[0]), _positive_int("size", size[1]))
         else:
             self.canvas = (_positive_int("size", size),) * 2
+        source = None
         if images is None:
             if split not in SPLITS:
                 raise MovingMnistError(f"split must be 'train' or 'test', not {split!r}")
             mn = load_mnist(source=mnist, quiet=quiet)
             images = mn.train_images if split == "train" else mn.test_images
-            self.source = f"MNIST {split} ({mn.source}, {len(images):,} images)"
-        else:
-            self.source = f"{len(images):,} given images" if hasattr(images, "__len__") else ""
+            source = f"MNIST {split} ({mn.source}, {len(images):,} images)"
         self.images = _check_images(images)
+        self.source = source or f"{len(self.images):,} given images"
         digit_shape = self.images.shape[1:]
         if digit_shape[0] > self.canvas[0] or digit_shape[1] > self.canvas[1]:
             raise MovingMnistError(
@@ -303,9 +307,10 @@ def make_moving_mnist(n_sequences, seed=0, *, channel_axis=False, xp=numpy, prog
 class MovingMnistDataset(chainer.dataset.DatasetMixin):
     """``length`` Moving MNIST sequences made on the fly: no file, no memory.
 
-    Example ``i`` is sequence ``i`` of ``generator.generate(length, seed)``, so it depends only on
-    ``(i, seed)``: the same every epoch and on every machine; other indices or seeds give other
-    sequences. Each example is float32 (T, 1, H, W) in [0, 1] (``dtype=numpy.uint8``: 0-255;
+    Example ``i`` is sequence ``i`` of ``generator.generate(length, seed)``, so for a given digit
+    set it depends only on ``(i, seed)``: the same every epoch, in every worker, on every run;
+    other indices or seeds give other sequences. (The full MNIST and the offline subset are
+    different digit sets: the same ``(i, seed)`` draws other digits from each.) Each example is float32 (T, 1, H, W) in [0, 1] (``dtype=numpy.uint8``: 0-255;
     ``channel_axis=False``: (T, H, W)); with ``input_frames=k`` a pair (first k frames, the
     rest), ready for ``chainer.dataset.concat_examples``.
 
@@ -441,6 +446,10 @@ def _public_file(folder, url, sha256, quiet):
 
 def add_cli_arguments(parser):
     """The arguments of ``mlkit moving-mnist`` (see :func:`run_cli`)."""
+    parser.description = (
+        "Write Moving MNIST sequences (Srivastava et al. 2015) to a .npy file: uint8, shape "
+        "(frames, sequences, size, size) as the public mnist_test_seq.npy. The same settings "
+        "and seed always give the same file.")
     parser.add_argument("--out", required=True, metavar="FILE", help="the .npy file to write")
     parser.add_argument("--sequences", required=True, type=int, metavar="N",
                         help="how many sequences")
@@ -491,11 +500,14 @@ def run_cli(args, *, usage_error=2, failure=1):
         return fail(str(error), usage_error)
     except MnistFileError as error:  # a damaged MNIST cache
         return fail(str(error), failure)
+    if args.source:
+        generator.source = f"{args.source} ({len(images):,} images)"
     try:
         generator.save(args.out, args.sequences, args.seed, channel_axis=args.channel_axis,
                        progress=args.sequences >= 1000)
     except OSError as error:
-        return fail(f"cannot write {args.out}: {_message(error)}", failure)
+        # strerror only: the file named in the error is the temporary file, not args.out.
+        return fail(f"cannot write {args.out}: {error.strerror or error}", failure)
     layout = (args.frames, args.sequences) + ((1,) if args.channel_axis else ()) \
         + generator.canvas
     print(f"wrote {args.out}: uint8 {layout}, digits from {generator.source}, seed {args.seed}")
