@@ -12,10 +12,18 @@ See :mod:`mlkit.data.mnist` for the cache, the mirrors and the offline subset, a
 """
 from mlkit.data.idx import MnistFileError, read_idx
 from mlkit.data.mnist import Mnist, load_mnist
-from mlkit.data.moving_mnist import (MovingMnist, MovingMnistDataset, MovingMnistError,
-                                     load_moving_mnist, load_sequences, make_moving_mnist,
-                                     save_sequences)
 
-__all__ = ["Mnist", "MnistFileError", "MovingMnist", "MovingMnistDataset", "MovingMnistError",
-           "load_mnist", "load_moving_mnist", "load_sequences", "make_moving_mnist", "read_idx",
-           "save_sequences"]
+_MOVING_MNIST = ("MovingMnist", "MovingMnistDataset", "MovingMnistError", "load_moving_mnist",
+                 "load_sequences", "make_moving_mnist", "save_sequences")
+
+
+def __getattr__(name):
+    # Moving MNIST imports Chainer (its dataset is a Chainer dataset), so it is imported on first
+    # use: `mlkit doctor`, which reads mlkit.data.mnist, must still run where Chainer does not.
+    if name in _MOVING_MNIST:
+        from mlkit.data import moving_mnist
+        return getattr(moving_mnist, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Mnist", "MnistFileError", "load_mnist", "read_idx", *_MOVING_MNIST]

@@ -8,6 +8,8 @@ import hashlib
 import io
 import math
 import socket
+import subprocess
+import sys
 import types
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -55,6 +57,18 @@ def reference_frames(generator, motion):
                 window = out[t, s, y:y + h, x:x + w]
                 np.maximum(window, generator.images[motion.image_index[s, k]], out=window)
     return out
+
+
+def test_mnist_and_the_doctor_do_not_need_chainer():
+    # `mlkit doctor` must still run, and report the problem, where Chainer does not import.
+    code = ("import sys; sys.modules['chainer'] = None\n"
+            "import mlkit, mlkit.data, mlkit.checkup\n"
+            "mlkit.data.load_mnist(source='offline')\n"
+            "try:\n    mlkit.data.MovingMnist\nexcept ImportError:\n    print('lazy')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "lazy"  # and the Chainer part is only imported when used
 
 
 # ---------------------------------------------------------------- layout and settings
