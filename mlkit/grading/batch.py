@@ -46,10 +46,11 @@ def take_shard(notebooks, shard):
     return [path for number, path in enumerate(sorted(notebooks)) if number % count == index]
 
 
-def grade_one(path, lesson=None, checks_dir=None):
-    """Grade one notebook; never raises for anything the notebook holds."""
+def grade_one(path, lesson=None, checks_dir=None, keep=False):
+    """Grade one notebook; never raises for anything the notebook holds. ``keep`` keeps this
+    process's zygote for the next notebook (a fresh worker each time all the same)."""
     try:
-        return engine.grade(path, lesson=lesson, checks_dir=checks_dir)
+        return engine.grade(path, lesson=lesson, checks_dir=checks_dir, keep_zygote=keep)
     except Exception as error:  # noqa: BLE001 -- a bug of ours must not lose the class's CSV
         return failed_report(path, None, f"the grader failed on this notebook "
                                          f"({type(error).__name__}: {error}); please report it")
@@ -65,14 +66,14 @@ def grade_many(notebooks, jobs=None, lesson=None, checks_dir=None, on_report=Non
     if jobs == 1 or len(notebooks) == 1:
         reports = []
         for path in notebooks:
-            reports.append(grade_one(path, lesson, checks_dir))
+            reports.append(grade_one(path, lesson, checks_dir, keep=len(notebooks) > 1))
             if on_report:
                 on_report(reports[-1])
         return reports
     reports = {}
     context = multiprocessing.get_context("spawn")   # no threads or locks inherited
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        futures = {pool.submit(grade_one, str(path), lesson, checks_dir): path
+        futures = {pool.submit(grade_one, str(path), lesson, checks_dir, True): path
                    for path in notebooks}
         for future in concurrent.futures.as_completed(futures):
             path = futures[future]

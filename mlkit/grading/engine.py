@@ -16,6 +16,8 @@ worker, starts a fresh one, runs the cells again without the one that broke it, 
 """
 import dataclasses
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +31,7 @@ MEMORY = 4 * 2**30         # bytes of address space for a worker
 WORKER_CPU_TOTAL = 1800    # seconds of CPU for one worker, whatever happens
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Limits:
     cell_timeout: float = CELL_TIMEOUT
     memory: int = MEMORY
@@ -55,8 +57,8 @@ def worker_environment():
 class Session:
     """The worker for one submission, restarted (with the cells run again) when it is lost."""
 
-    def __init__(self, submission, kind, limits):
-        self.submission, self.kind, self.limits = submission, kind, limits
+    def __init__(self, submission, zygote, limits):
+        self.submission, self.zygote, self.limits = submission, zygote, limits
         self.worker = None
         self.broken_cells = set()       # cell indexes that killed or hung a worker
         self.cell_problems = {}         # exercise id (or 'setup') -> hint
@@ -67,11 +69,7 @@ class Session:
 
     # -- the worker --------------------------------------------------------------------------
     def _start(self):
-        data = os.environ.get("MLKIT_DATA")
-        command = sandbox.wrap(remote.worker_command(), self.kind, extra_read_only=[data])
-        self.worker = remote.WorkerProcess(command, worker_environment(),
-                                           cpu_total=self.limits.cpu_total,
-                                           memory=self.limits.memory)
+        self.worker = self.zygote.fork()
 
     def close(self):
         if self.worker is not None:
@@ -188,11 +186,52 @@ class Session:
         return Outcome(check, True)
 
 
-def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None):
+def start_zygote(kind, limits):
+    """A zygote for sandbox ``kind``: the parent of every worker of one grading process."""
+    scratch = None if kind == "bwrap" else tempfile.mkdtemp(prefix="mlkit-grade-")
+    command = sandbox.wrap(remote.zygote_command(), kind,
+                           extra_read_only=[os.environ.get("MLKIT_DATA")])
+    zygote = remote.Zygote(command, worker_environment(), cpu_total=limits.cpu_total,
+                           memory=limits.memory, scratch=scratch)
+    zygote.scratch = scratch
+    return zygote
+
+
+def close_zygote(zygote):
+    zygote.close()
+    if getattr(zygote, "scratch", None):
+        shutil.rmtree(zygote.scratch, ignore_errors=True)
+
+
+_kept = {}      # (sandbox kind, limits) -> a zygote kept between submissions (batch grading)
+
+
+def _zygote_for(kind, limits, keep):
+    if not keep:
+        return start_zygote(kind, limits)
+    key = (kind, limits)
+    zygote = _kept.get(key)
+    if zygote is None or not zygote.alive():
+        zygote = _kept[key] = start_zygote(kind, limits)
+    return zygote
+
+
+def _done_with(zygote, keep):
+    if keep:
+        try:
+            zygote.clean()
+            return
+        except remote.WorkerLost:
+            _kept.pop(next((k for k, z in _kept.items() if z is zygote), None), None)
+    close_zygote(zygote)
+
+
+def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zygote=False):
     """Grade the notebook at ``path``: a report dict (see :mod:`mlkit.grading.report`).
 
     ``lesson`` overrides what the notebook says it is; ``checks_dir`` adds hidden checks;
-    ``lessons`` ({number: Lesson}) replaces the course's own (for tests and other courses).
+    ``lessons`` ({number: Lesson}) replaces the course's own (for tests and other courses);
+    ``keep_zygote`` keeps the worker's parent process for the next submission (batch grading).
     """
     limits = limits or Limits()
     try:
@@ -212,15 +251,20 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None):
         kind, note = sandbox.choose()
     except sandbox.SandboxUnavailable as error:
         return failed_report(path, chosen, f"not graded: {error}")
-    session = Session(submission, kind, limits)
     outcomes, lost = [], {}
+    try:
+        zygote = _zygote_for(kind, limits, keep_zygote)
+    except remote.WorkerLost as error:      # the worker would not even start
+        return failed_report(path, chosen, f"the grading worker could not run: {error.reason}")
+    session = Session(submission, zygote, limits)
     try:
         session.load()
         for check in chosen.checks:
             outcomes.append(session.run_check(check, lost))
-    except remote.WorkerLost as error:      # the worker would not even start
+    except remote.WorkerLost as error:
         return failed_report(path, chosen, f"the grading worker could not run: {error.reason}")
     finally:
         session.close()
+        _done_with(zygote, keep_zygote)
     notes = ([note] if note else []) + session.notes
     return make_report(path, chosen, outcomes, notes=notes, sandbox=kind)

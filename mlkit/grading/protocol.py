@@ -124,9 +124,13 @@ def decode(data, make_proxy, depth=0):
 # ------------------------------------------------------------------------------------------
 # frames
 
-def write_frame(file, message):
+def frame(message):
     body = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    file.write(HEADER.pack(len(body)) + body)
+    return HEADER.pack(len(body)) + body
+
+
+def write_frame(file, message):
+    file.write(frame(message))
     file.flush()
 
 

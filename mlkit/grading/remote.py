@@ -7,10 +7,12 @@ in the worker, whose attributes, items and calls are requests in turn. So a chec
 ordinary Python and never holds, runs or unpickles anything the learner's code made.
 """
 import collections
+import json
 import os
 import secrets
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,25 +34,30 @@ class WorkerLost(Exception):
         self.reason = reason
 
 
-class WorkerProcess:
-    """One worker: a Python process (sandboxed when possible) that runs one learner's cells."""
+class Zygote:
+    """The process that imports the course's libraries once (in the sandbox) and forks a fresh
+    worker for each submission, and again after a worker is lost. It runs no learner code."""
 
-    def __init__(self, command, environment, cpu_total=None, memory=None):
+    def __init__(self, command, environment, cpu_total=None, memory=None, scratch=None):
         environment = dict(environment)
         if memory:
             environment["MLKIT_GRADE_MEMORY"] = str(int(memory))
         if cpu_total:
             environment["MLKIT_GRADE_CPU_TOTAL"] = str(int(cpu_total))
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env=environment,
-                                        start_new_session=True, close_fds=True)
+        if scratch:
+            environment["MLKIT_GRADE_SCRATCH"] = str(scratch)
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.process = subprocess.Popen(command, stdin=theirs.fileno(),
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                            env=environment, start_new_session=True)
+        finally:
+            theirs.close()
         self.stderr_tail = collections.deque(maxlen=40)
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        self.counter = 0
-        self.cpu_seconds_asked = None
-        hello = self._read_message(time.monotonic() + START_TIMEOUT)
+        hello = self._receive(START_TIMEOUT)
         if not hello.get("ready"):
-            self.kill()
+            self.close()
             raise WorkerLost("the grading worker did not start")
 
     def _drain_stderr(self):
@@ -58,45 +65,120 @@ class WorkerProcess:
             for line in iter(self.process.stderr.readline, b""):
                 self.stderr_tail.append(line[:500].decode("utf-8", "replace").rstrip())
 
+    def _receive(self, timeout):
+        ready, _, _ = select.select([self.control], [], [], timeout)
+        data = self.control.recv(65536) if ready else b""
+        if not data:
+            tail = " / ".join(list(self.stderr_tail)[-3:])
+            self.close()
+            raise WorkerLost("the grading worker stopped" + (f" ({tail})" if tail else ""))
+        return json.loads(data)
+
+    def ask(self, message, fds=(), timeout=30):
+        try:
+            socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
+        except OSError:
+            self.close()
+            raise WorkerLost("the grading worker is gone") from None
+        reply = self._receive(timeout)
+        if "error" in reply:
+            raise WorkerLost(f"the grading worker failed: {reply['error']}")
+        return reply
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def fork(self):
+        """A fresh worker, as a :class:`ForkedWorker`."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = self.ask({"op": "fork"}, fds=[theirs.fileno()])["pid"]
+        finally:
+            theirs.close()
+        worker = ForkedWorker(self, mine, pid)
+        hello = worker.read_message(time.monotonic() + START_TIMEOUT)
+        if not hello.get("ready"):
+            worker.kill()
+            raise WorkerLost("a grading worker did not start")
+        return worker
+
+    def clean(self):
+        """End everything the last submission left running and empty its scratch folder."""
+        if self.alive():
+            self.ask({"op": "clean"}, timeout=60)
+
+    def close(self):
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+
+
+class ForkedWorker:
+    """One worker: the process that runs one learner's cells, forked by the :class:`Zygote`."""
+
+    def __init__(self, zygote, channel, pid):
+        self.zygote, self.channel, self.pid = zygote, channel, pid
+        self.counter = 0
+        self.cpu_seconds_asked = None
+        self.closed = False
+
     # -- reading with a deadline -------------------------------------------------------------
     def _read_exactly(self, count, deadline):
-        chunks, needed, fd = [], count, self.process.stdout.fileno()
+        chunks, needed = [], count
         while needed:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ExerciseTimeout("deadline passed")
-            ready, _, _ = select.select([fd], [], [], left)
+            ready, _, _ = select.select([self.channel], [], [], left)
             if not ready:
                 continue
-            chunk = os.read(fd, min(needed, 1 << 20))
+            chunk = self.channel.recv(min(needed, 1 << 20))
             if not chunk:
                 raise WorkerLost(self._death_reason())
             chunks.append(chunk)
             needed -= len(chunk)
         return b"".join(chunks)
 
-    def _read_message(self, deadline):
+    def read_message(self, deadline):
         try:
             length = protocol.frame_length(self._read_exactly(protocol.HEADER.size, deadline))
             return protocol.parse_frame(self._read_exactly(length, deadline))
         except protocol.ProtocolError as error:
             self.kill()
             raise WorkerLost(f"the worker sent something that is not an answer ({error}); "
-                             "does your code write to standard output at a low level?") from None
+                             "does your code write to the grader's channel?") from None
 
     def _death_reason(self):
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        status = None
+        for _ in range(50):                  # the exit is seen a moment after the channel closes
+            try:
+                status = self.zygote.ask({"op": "status", "pid": self.pid}).get("status")
+            except WorkerLost:
+                break
+            if status:
+                break
+            time.sleep(0.02)
+        self.kill()
+        if not status:
             return "the worker closed its channel"
-        # bwrap reports its child's death by signal N as the exit code 128 + N
-        number = -code if code < 0 else code - 128 if code > 128 else None
-        if number is None or number not in signal.Signals._value2member_map_:
-            return f"the Python process ended with exit code {code} (os._exit or exit?)"
-        name = signal.Signals(number).name
+        kind, number = status
+        if kind == "exit":
+            return f"the Python process ended with exit code {number} (os._exit or exit?)"
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
+            else str(number)
         if name == "SIGXCPU":
-            return (f"it used more than its {self.cpu_seconds_asked:g} s of CPU time and was "
-                    "stopped (a loop that never ends?)")
+            return (f"it used more than its {self.cpu_seconds_asked or 0:g} s of CPU time and "
+                    "was stopped (a loop that never ends?)")
         if name == "SIGSEGV":
             return "the Python process crashed (segmentation fault)"
         return f"the Python process was killed ({name}; out of memory?)"
@@ -104,19 +186,19 @@ class WorkerProcess:
     # -- requests ---------------------------------------------------------------------------
     def request(self, message, deadline, cpu=None):
         """Send ``message``; return the decoded reply, or raise WorkerLost / ExerciseTimeout."""
-        if self.process.poll() is not None:
-            raise WorkerLost(self._death_reason())
+        if self.closed:
+            raise WorkerLost("the worker is gone")
         self.counter += 1
         message = dict(message, n=self.counter)
         if cpu:
             message["cpu"] = max(1, int(cpu))
             self.cpu_seconds_asked = max(1, int(cpu))
         try:
-            protocol.write_frame(self.process.stdin, message)
-        except (BrokenPipeError, OSError):
+            self.channel.sendall(protocol.frame(message))
+        except OSError:
             raise WorkerLost(self._death_reason()) from None
         try:
-            reply = self._read_message(deadline)
+            reply = self.read_message(deadline)
         except ExerciseTimeout:
             self.kill()
             raise
@@ -126,26 +208,21 @@ class WorkerProcess:
         return reply
 
     def alive(self):
-        return self.process.poll() is None
+        return not self.closed
 
     def kill(self):
-        """End the worker and everything it started (its whole process group)."""
+        """End the worker and its process group (the zygote does it: it is their parent)."""
+        if self.closed:
+            return
+        self.closed = True
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            self.channel.close()
+        except OSError:
             pass
-        try:
-            self.process.kill()
-        except ProcessLookupError:
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.process.stdin, self.process.stdout):
+        if self.zygote.alive():
             try:
-                stream.close()
-            except OSError:
+                self.zygote.ask({"op": "kill", "pid": self.pid})
+            except WorkerLost:
                 pass
 
 
@@ -289,5 +366,5 @@ def _local_isinstance(value, type_path):
     return isinstance(value, getattr(importlib.import_module(module), name))
 
 
-def worker_command():
+def zygote_command():
     return [sys.executable, "-E", "-s", "-m", "mlkit.grading.worker"]

@@ -283,36 +283,191 @@ def describe(error):
             else None}
 
 
-def _limit_memory():
+# ------------------------------------------------------------------------------------------
+# The zygote: imports everything once, then forks one fresh worker per request
+
+PRELOADED = ("mlkit", "chainer", "chainer.functions", "chainer.links", "numpy",
+             "matplotlib.pyplot", "tqdm.auto", "mlkit.plots", "mlkit.data", "mlkit.models",
+             "mlkit.training", "mlkit.grading.fixtures")
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+
+
+def _prctl(option, value):
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve_child(channel, scratch):
+    """In a freshly forked worker: its own session, scratch folder and limits, then serve."""
+    os.setsid()
+    os.makedirs(scratch, exist_ok=True)
+    os.chdir(scratch)
+    os.environ["HOME"] = scratch
+    os.environ["MPLCONFIGDIR"] = scratch
     limit = os.environ.get("MLKIT_GRADE_MEMORY")
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    cpu_total = int(os.environ.get("MLKIT_GRADE_CPU_TOTAL", "0"))
+    if cpu_total:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        total = int(used.ru_utime + used.ru_stime) + cpu_total
+        resource.setrlimit(resource.RLIMIT_CPU, (total, total + 5))
+    worker = Worker(channel.makefile("rb"), channel.makefile("wb"))
+    worker.op_reset({"seed": 0})
+    protocol.write_frame(worker.channel_out, {"ready": True, "pid": os.getpid()})
+    worker.serve()
+    os._exit(0)   # no interpreter shutdown: a learner's atexit or __del__ gets no last word
 
 
-def main():
-    # The channel is a private copy of stdin/stdout; the cells' own prints go to stderr.
-    channel_in = os.fdopen(os.dup(0), "rb")
-    channel_out = os.fdopen(os.dup(1), "wb")
+class Zygote:
+    def __init__(self, control, scratch_root):
+        self.control, self.scratch_root = control, scratch_root
+        self.status = {}          # pid -> None while running, then ["exit", code] / ["signal", n]
+        self.counter = itertools.count(1)
+
+    def reap(self):
+        while True:
+            try:
+                pid, code = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.status:
+                self.status[pid] = (["signal", os.WTERMSIG(code)] if os.WIFSIGNALED(code)
+                                    else ["exit", os.WEXITSTATUS(code)])
+
+    def op_fork(self, message, fds):
+        import socket
+        scratch = os.path.join(self.scratch_root, str(next(self.counter)))
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self.control.close()
+                _serve_child(socket.socket(fileno=fds[0]), scratch)
+            finally:
+                os._exit(70)
+        os.close(fds[0])
+        self.status[pid] = None
+        return {"pid": pid}
+
+    def op_status(self, message, fds):
+        self.reap()
+        return {"status": self.status.get(message.get("pid"))}
+
+    def op_kill(self, message, fds):
+        import signal
+        pid = message.get("pid")
+        if pid in self.status and self.status[pid] is None:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                os.waitpid(pid, 0)
+                self.status[pid] = ["signal", signal.SIGKILL]
+            except ChildProcessError:
+                pass
+        return {"status": self.status.get(pid)}
+
+    def _descendants(self):
+        """Processes whose parent is this one: workers, and (as child subreaper) every
+        orphan a learner's code left behind."""
+        mine, found = str(os.getpid()), []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as file:
+                    fields = file.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == mine:
+                found.append(int(entry))
+        return found
+
+    def op_clean(self, message, fds):
+        """End every process a submission left and empty the scratch folders."""
+        import shutil
+        import signal
+        for _ in range(50):
+            left = self._descendants()
+            if not left:
+                break
+            for pid in left:
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            self.reap()
+            for pid in left:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+        self.status.clear()
+
+        def unlock(function, path, error):
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700) if os.path.isdir(path) else None
+            function(path)
+
+        for entry in os.listdir(self.scratch_root):
+            target = os.path.join(self.scratch_root, entry)
+            try:
+                shutil.rmtree(target, onerror=unlock)
+            except OSError:
+                pass
+        return {"left": len(self._descendants())}
+
+    def serve(self):
+        import json
+        import socket
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(self.control, 65536, 4)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                self.op_clean({}, [])
+                return
+            try:
+                message = json.loads(data)
+                reply = getattr(self, "op_" + message["op"])(message, fds)
+            except Exception as error:  # noqa: BLE001 -- say it; the grader decides
+                reply = {"error": f"{type(error).__name__}: {error}"}
+            self.control.send(json.dumps(reply).encode())
+
+
+def zygote_main():
+    import socket
+    control = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
     sys.meta_path.insert(0, _NoChecks())
     for name in [n for n in sys.modules if n.startswith("mlkit.grading.checks")]:
         del sys.modules[name]
-    import mlkit  # noqa: F401  (Chainer's compatibility layer, before any learner cell)
-    import chainer  # noqa: F401
-    import numpy  # noqa: F401
-    _limit_memory()
-    cpu_total = os.environ.get("MLKIT_GRADE_CPU_TOTAL")
-    if cpu_total:
-        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_total), int(cpu_total) + 5))
-    worker = Worker(channel_in, channel_out)
-    worker.op_reset({"seed": 0})
-    protocol.write_frame(channel_out, {"ready": True, "pid": os.getpid(),
-                                       "python": sys.version.split()[0]})
-    worker.serve()
-    os._exit(0)   # no interpreter shutdown: a learner's atexit or __del__ gets no last word
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 -- a missing extra only costs its import later
+            pass
+    # Workers are forked from here: none may read or trace this process (or each other),
+    # and every process they leave behind becomes this one's child, to be ended.
+    _prctl(PR_SET_DUMPABLE, 0)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    scratch_root = os.environ.get("MLKIT_GRADE_SCRATCH") or os.getcwd()
+    os.makedirs(scratch_root, exist_ok=True)
+    control.send(b'{"ready": true}')
+    Zygote(control, scratch_root).serve()
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    main()
+    zygote_main()

@@ -150,8 +150,8 @@ def test_a_process_started_by_a_learner_does_not_outlive_grading(tmp_path):
 
 def _in_worker(code, kind="bwrap"):
     """Run ``code`` in a fresh (sandboxed) worker and return its global ``seen``."""
-    command = sandbox.wrap(remote.worker_command(), kind)
-    worker = remote.WorkerProcess(command, engine.worker_environment())
+    zygote = engine.start_zygote(kind, engine.Limits())
+    worker = zygote.fork()
     try:
         deadline = time.monotonic() + 60
         reply = worker.request({"op": "run_cell", "source": code, "filename": "<probe>"},
@@ -161,6 +161,7 @@ def _in_worker(code, kind="bwrap"):
         return protocol.decode(reply["ok"], lambda handle: handle)
     finally:
         worker.kill()
+        engine.close_zygote(zygote)
 
 
 def _sandbox_or_fail():

@@ -113,19 +113,28 @@ def _build(nb, name, **kwargs):
 
 def _train_mode_scores(nb, model, x):
     """The model's output in the default configuration, training mode (the engine resets
-    chainer.config before each check, whatever a learner's cell set at its top level)."""
-    return nb.array(model(x))
+    chainer.config before each check, whatever a learner's cell set at its top level).
+    ``x`` is copied: in the learner's kernel the model gets the check's own array."""
+    return nb.array(model(x.copy()))
 
 
 def _test_mode_scores(nb, model, x):
     """The model's output in test mode, by the course library's own ``predict``."""
-    return nb.array(nb.module("mlkit.training").predict(model, x))
+    return nb.array(nb.module("mlkit.training").predict(model, x.copy()))
 
 
-def _stuck_parameters(nb, model, x, t):
+def _stuck_parameters(nb, model, x, t, what):
     """Names of the parameters that get no gradient from a softmax cross-entropy loss."""
+    y = model(x)
+    expect(nb.isinstance(y, "chainer.Variable"),
+           f"{what} returned {_type_name(y)}, not a chainer.Variable: return the Variable that "
+           "the last layer computes (not its .array), or no gradient can flow back")
+    shape = nb.array(y).shape
+    expect(len(shape) == 2 and shape[0] == len(t),
+           f"for {len(t)} inputs {what} should return class scores of shape ({len(t)}, n_out), "
+           f"got {shape}")
     F = nb.module("chainer.functions")
-    loss = F.softmax_cross_entropy(model(x), t)
+    loss = F.softmax_cross_entropy(y, t)
     model.cleargrads()
     loss.backward()
     stuck = []
@@ -239,7 +248,8 @@ def mlp_hidden_layer_has_n_hidden_units(nb):
 
 @lesson.check("2.2", points=1, timeout=10)
 def mlp_is_nonlinear_and_trainable(nb):
-    model = _build(nb, "MLP", n_hidden=int(nb.rng.integers(12, 40)))
+    n_hidden = int(nb.rng.integers(12, 40))
+    model = _build(nb, "MLP", n_hidden=n_hidden)
     x = nb.rng.normal(size=(8, 784)).astype(np.float32)
     f = lambda v: _train_mode_scores(nb, model, v).astype(np.float64)  # noqa: E731
     twisted = f(x) + f(-x) - 2 * f(np.zeros_like(x))   # zero for a linear (affine) model
@@ -247,7 +257,7 @@ def mlp_is_nonlinear_and_trainable(nb):
            "your MLP is a linear function of its input (f(x) + f(-x) = 2 f(0)): stacked "
            "linear layers collapse into one; apply F.relu to each hidden layer's output")
     t = nb.rng.integers(0, 10, 8).astype(np.int32)
-    stuck = _stuck_parameters(nb, model, x, t)
+    stuck = _stuck_parameters(nb, model, x, t, f"MLP(n_hidden={n_hidden})")
     expect(not stuck, f"no gradient reaches {', '.join(stuck)}: every layer must be used in "
                       "forward, and registered inside `with self.init_scope():`")
 
@@ -299,11 +309,13 @@ def _loss_error_hint(nb, error, what):
         return None
     loss = losses[0]
     if loss == "softmax_cross_entropy":
-        if "Expr instance cannot be evaluated" in message:   # its soft-target branch: float t
-            return (f"{what}: F.softmax_cross_entropy got labels of a float type; the minibatch "
-                    "labels are int32 class indices already, pass t from "
-                    "concat_examples(batch, device) unchanged")
-        return None
+        # Its type check fails the same way for labels of a float type, of another length or
+        # another shape, and the message does not say which: state what it takes.
+        return (f"in {what}, Chainer's type check refused the inputs of "
+                "F.softmax_cross_entropy: it takes the model's class scores, shape (N, K), and "
+                "the minibatch's labels, shape (N,), exactly as concat_examples(batch, device) "
+                "returns them (the labels are class indices already); do not convert, reshape "
+                "or slice them")
     return (f"{what} computes its loss with F.{loss}, which wants targets shaped like the "
             "model's output; here the labels are class indices, one per example, and the loss "
             "of a classifier is F.softmax_cross_entropy(model(x), t)")
@@ -647,6 +659,6 @@ def cnn_gradients_reach_every_layer(nb):
     model = _build(nb, "CNN")
     x = _images(nb.rng, 8)
     t = nb.rng.integers(0, 10, 8).astype(np.int32)
-    stuck = _stuck_parameters(nb, model, x, t)
+    stuck = _stuck_parameters(nb, model, x, t, "CNN()")
     expect(not stuck, f"no gradient reaches {', '.join(stuck)}: every layer must be used in "
                       "forward, and registered inside `with self.init_scope():`")

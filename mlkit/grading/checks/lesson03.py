@@ -323,9 +323,13 @@ def stopper_remembers_the_best_loss_and_epoch(nb):
         expect(_is_number(got_loss) and float(got_loss) == losses[best_epoch],
                f"after the losses {_show(losses[:10])}... best_loss is {got_loss!r}, "
                f"expected the lowest loss {losses[best_epoch]!r}")
+        last_lowest = len(losses) - 1 - int(np.argmin(losses[::-1]))
+        tie = (" (a loss equal to the best is no improvement: compare with <, not <=)"
+               if _is_number(got_epoch) and got_epoch == last_lowest != best_epoch else "")
         expect(_is_number(got_epoch) and got_epoch == best_epoch,
                f"after the losses {_show(losses[:10])}... best_epoch is {got_epoch!r}, "
-               f"expected {best_epoch}: the epoch (counted from 0) of the lowest loss")
+               f"expected {best_epoch}: the first epoch (counted from 0) of the lowest loss"
+               + tie)
 
 
 @lesson.check("3.2", points=1)
@@ -335,7 +339,8 @@ def stopper_equal_loss_is_no_improvement(nb):
     got, stopper = _learner_stop(nb, losses, patience)
     rest = losses[got + 1 if got is not None else len(losses):]
     nb.module(FIXTURES).step_stopper(stopper, rest, False)
-    best_epoch = stopper.best_epoch
+    best_epoch = _attribute(nb, stopper, "best_epoch", "EarlyStopper needs the attribute "
+                            "best_epoch (set it in __init__, update it in step)")
     if best_epoch != 1 and best_epoch == len(losses) - 1:
         expect(False, f"after the losses {losses} your stopper has best_epoch {best_epoch}, "
                       "expected 1: a loss equal to the best is no improvement (compare with <, "
@@ -398,8 +403,8 @@ def standardized_training_columns_have_mean_0_std_1(nb):
              "you used one mean and one std for the whole array; compute them per column, "
              "x_train.mean(axis=0) and x_train.std(axis=0)"),
             (_scaled(x, x.mean(0), x.std(0, ddof=1)),
-             "their standard deviations are slightly below 1: you divided by the std with "
-             "ddof=1; use np.std's default ddof=0"),
+             "you divided by the std with ddof=1, which leaves them slightly below 1; use "
+             "np.std's default ddof=0"),
             (_scaled(x, x.mean(0), 1.0),
              "the columns are centered but not scaled: divide by x_train.std(axis=0)"),
             (_scaled(x, 0.0, x.std(0)),
@@ -577,8 +582,7 @@ def metrics_accept_columns_and_flat_arrays(nb):
                    f"{call} returned {got:.4g}, expected {expected:.4g}: subtracting an (N,) "
                    "array from an (N, 1) array broadcasts to an (N, N) matrix of every "
                    "difference. Flatten both first: np.ravel(y_true), np.ravel(y_pred)")
-            expect(False, f"{call} returned {got:.4g}, expected {expected:.4g} (the same as "
-                          "for flat arrays of shape (N,))")
+            expect(False, f"{call} returned {got:.4g}, expected {expected:.4g}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +623,7 @@ def _learner_fit(nb, X, y):
         if w.shape == (d + 1,):
             w_ref, b_ref = _lstsq_with_intercept(X, y)
             expect(not _close(w, np.append(w_ref, b_ref), rtol=1e-3, atol=1e-3),
-                   f"w has {d + 1} entries for {d} features: the last entry of the solution "
+                   f"w has {d + 1} entries for {d} feature(s): the last entry of the solution "
                    "is the intercept; return w = theta[:-1] and b = theta[-1]")
         expect(False, f"w has shape {w.shape} for X of shape {X.shape}; expected ({d},)")
     expect(_is_number(b),
