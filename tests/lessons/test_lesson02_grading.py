@@ -1,13 +1,17 @@
 """Lesson 2's grader on the notebooks a learner really hands in.
 
-* the untouched learner notebook scores 0, with a hint for every exercise;
+* the untouched learner notebook scores 0, with a "not done yet" hint for every exercise;
 * solutions carrying the typical mistakes of the lesson (float64 images, int64 labels, a count
   instead of a fraction, no ``cleargrads``, 9 class scores, evaluation in training mode, a
-  transposed confusion matrix, a CNN without dropout) lose the points of exactly those
-  exercises, each with the hint that names its mistake, and keep all the others.
+  transposed confusion matrix, a CNN without dropout, a softmax inside the model, a regression
+  loss on class labels) lose the points of exactly those exercises, each with the hint that
+  names its mistake, and keep all the others;
+* ``chainer.config.train = False`` left at the top level of an exercise cell costs nothing: the
+  grader resets Chainer's configuration before every check, so a later exercise whose check
+  needs training mode keeps its points.
 
-Each ``grade_one`` runs the grader in a fresh process (several seconds), so the mistakes are
-spread over two mutated notebooks, each graded once.
+``grade_one`` grades in this process with a fresh sandboxed worker (a few seconds), so the
+mistakes are spread over three mutated notebooks, each graded once.
 """
 from pathlib import Path
 
@@ -16,14 +20,25 @@ import pytest
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson02 import lesson
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant)
+                                   assert_untouched_scores_zero, plant, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "02_mnist_classification.ipynb"
 LEARNER = ROOT / "lessons" / "02_mnist_classification.ipynb"
 
-# notebook -> [(exercise, solution text, typical wrong text, phrase its hint must contain)]
-MISTAKES = {
+# (exercise, solution text, typical wrong text, phrase its hint must contain)
+SOFTMAX_IN_MODEL = ("2.2", "return self.l3(h)", "return F.softmax(self.l3(h))",
+                    "raw class scores (logits)")
+REGRESSION_LOSS = ("2.4", "loss = F.softmax_cross_entropy(model(x), t)",
+                   "loss = F.mean_squared_error(model(x), t)",
+                   "F.softmax_cross_entropy(model(x), t)")
+# Planted, but must cost nothing: left behind after trying the model out in test mode.
+TRAIN_MODE_LEFT_OFF = ("2.1", "    return x, t\n",
+                       "    return x, t\n\n\nchainer.config.train = False\n", None)
+COSTLESS = [TRAIN_MODE_LEFT_OFF]
+
+# notebook -> the mistakes planted in it
+PLANTED = {
     "a": [
         ("2.1", "x = images.astype(np.float32).reshape(len(images), 1, 28, 28) / np.float32(255)",
          "x = images.reshape(len(images), 1, 28, 28) / 255", "float64"),
@@ -43,15 +58,25 @@ MISTAKES = {
         ("2.7", "        h = F.dropout(h, 0.25)\n", "", None),
         ("2.7", "return self.out(F.dropout(h, 0.5))", "return self.out(h)", "add dropout"),
     ],
+    "c": [TRAIN_MODE_LEFT_OFF, SOFTMAX_IN_MODEL, REGRESSION_LOSS],
 }
 
 
-@pytest.fixture(scope="module", params=sorted(MISTAKES))
-def mutated(request, tmp_path_factory):
-    """(mistakes, report) of a solution notebook carrying one group of typical mistakes."""
-    mistakes = MISTAKES[request.param]
-    path = plant(SOLUTION, mistakes, tmp_path_factory.mktemp(f"mutated_{request.param}"))
-    return mistakes, grade_one(path)
+def _costing(mistakes):
+    return [m for m in mistakes if m not in COSTLESS]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """``graded(name)``: the report of the solution carrying ``PLANTED[name]``, graded once."""
+    reports = {}
+
+    def report(name):
+        if name not in reports:
+            path = plant(SOLUTION, PLANTED[name], tmp_path_factory.mktemp(f"mutated_{name}"))
+            reports[name] = grade_one(path)
+        return reports[name]
+    return report
 
 
 @pytest.mark.slow
@@ -62,6 +87,45 @@ def test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere():
 
 
 @pytest.mark.slow
-def test_typical_mistakes_cost_only_their_exercise_with_a_specific_hint(mutated):
-    mistakes, report = mutated
-    assert_mistakes_cost_only_their_exercise(lesson, report, mistakes, partial=False)
+def test_the_solution_scores_full_marks():
+    report = grade_one(SOLUTION)
+    assert not report["error"], report["error"]
+    assert report["earned"] == report["possible"] == lesson.total(), rows_by_id(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_typical_mistakes_cost_only_their_exercise_with_a_specific_hint(graded, name):
+    assert_mistakes_cost_only_their_exercise(lesson, graded(name), _costing(PLANTED[name]),
+                                             partial=False)
+
+
+@pytest.mark.slow
+def test_a_softmax_in_the_model_costs_the_class_scores_check_only(graded):
+    outcomes = graded("c")["outcomes"]
+    mlp_checks = {key: value for key, value in outcomes.items() if key.startswith("2.2/")}
+    failed = [key for key, value in mlp_checks.items() if not value["passed"]]
+    assert failed == ["2.2/mlp_returns_ten_scores"], mlp_checks
+    assert "softmax_cross_entropy applies the softmax itself" in mlp_checks[failed[0]]["hint"]
+
+
+@pytest.mark.slow
+def test_a_wrong_loss_with_int32_labels_is_not_blamed_on_the_labels(graded):
+    row = rows_by_id(graded("c"))["2.4"]
+    assert row["earned"] == 0 and row["hints"], row
+    assert not any("int32" in hint for hint in row["hints"]), row["hints"]
+    assert any("F.mean_squared_error" in hint for hint in row["hints"]), row["hints"]
+
+
+@pytest.mark.slow
+def test_train_mode_switched_off_at_top_level_costs_nothing(graded):
+    report = graded("c")
+    rows = rows_by_id(report)
+    order = list(lesson.exercises)
+    mistaken = {m[0] for m in _costing(PLANTED["c"])}
+    untouched = [i for i in order[order.index(TRAIN_MODE_LEFT_OFF[0]):] if i not in mistaken]
+    assert "2.5" in untouched and "2.7" in untouched   # the exercises that depend on the mode
+    for exercise_id in untouched:
+        assert rows[exercise_id]["earned"] == rows[exercise_id]["possible"], rows[exercise_id]
+    # the check that needs training mode (two forward passes differ by dropout) passed
+    assert report["outcomes"]["2.7/cnn_dropout_only_in_training"]["passed"]
