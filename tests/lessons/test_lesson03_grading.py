@@ -1,15 +1,18 @@
 """Lesson 3 grading: the untouched learner notebook scores 0 with a hint per exercise, and
 typical mistakes, planted in copies of the solution notebook, cost their exercise points with
-a hint that names the mistake while every other exercise keeps full marks."""
+a hint that names the mistake while every other exercise keeps full marks. A line magic in the
+setup cell changes nothing: the grader runs cells as Jupyter does."""
 import concurrent.futures
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson03 import lesson
+from mlkit.grading.notebook import cell_role
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant)
+                                   assert_untouched_scores_zero, plant, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "03_regression.ipynb"
@@ -56,17 +59,40 @@ MISTAKES = {
                 "return F.sum(F.where(size.array <= delta, squared, linear), axis=1)",
                 "expected a scalar"),
     },
+    "normal equations with y as a column: w of shape (D, 1)": {
+        "3.5": ("    theta, *_ = np.linalg.lstsq(A, y, rcond=None)\n"
+                "    return theta[:-1], float(theta[-1])",
+                "    theta = np.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))\n"
+                "    return theta[:-1], float(theta[-1, 0])",
+                "a column"),
+    },
 }
+
+
+def with_setup_magic(solution, magic, directory):
+    """A copy of ``solution`` whose setup cell starts with the line ``magic``, right under its
+    ``#| setup`` marker (the marker must stay the cell's first line)."""
+    notebook = nbformat.read(solution, as_version=4)
+    cells = [c for c in notebook.cells
+             if c.cell_type == "code" and cell_role(c.source) == ("setup", None)]
+    assert len(cells) == 1, "expected one setup cell"
+    marker, _, rest = cells[0].source.partition("\n")
+    cells[0].source = f"{marker}\n{magic}\n{rest}"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / solution.name
+    nbformat.write(notebook, path)
+    return path
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    """Grade the learner notebook and every mutated copy, two at a time (each its own process)."""
+    """Grade the learner notebook and every changed copy, two at a time (each its own worker)."""
     base = tmp_path_factory.mktemp("lesson03")
     paths = {"learner": LEARNER}
     for index, (name, mistakes) in enumerate(MISTAKES.items()):
         planted = [(exercise_id, *change) for exercise_id, change in mistakes.items()]
         paths[name] = plant(SOLUTION, planted, base / f"mutant{index}")
+    paths["magic"] = with_setup_magic(SOLUTION, "%matplotlib inline", base / "magic")
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futures = {name: pool.submit(grade_one, path) for name, path in paths.items()}
         return {name: future.result() for name, future in futures.items()}
@@ -81,3 +107,10 @@ def test_untouched_learner_notebook_scores_zero_with_a_hint_per_exercise(reports
 def test_typical_mistakes_get_their_specific_hint(reports, name):
     planted = [(exercise_id, *change) for exercise_id, change in MISTAKES[name].items()]
     assert_mistakes_cost_only_their_exercise(lesson, reports[name], planted, partial=False)
+
+
+def test_a_line_magic_in_the_setup_cell_keeps_full_marks(reports):
+    report = reports["magic"]
+    rows = rows_by_id(report)
+    assert report["earned"] == report["possible"], rows
+    assert not any(row["hints"] for row in rows.values()), rows
