@@ -29,8 +29,13 @@ def pytest_addoption(parser):
                     help="add the hidden checks in DIR (files lessonNN*.py)")
 
 
+TARGETS = pytest.StashKey[list]()
+
+
 def pytest_configure(config):
     config.stash[REPORTS] = {}
+    if config.getoption("notebook"):      # a bad --notebook is a usage error, said at once
+        config.stash[TARGETS] = _targets(config)
     config.addinivalue_line("markers", "exercise(id): a graded check of one lesson exercise")
 
 
@@ -72,9 +77,11 @@ def _targets(config):
 def pytest_generate_tests(metafunc):
     if "graded_check" not in metafunc.fixturenames:
         return
+    config = metafunc.config
+    targets = config.stash[TARGETS] if TARGETS in config.stash else _targets(config)
     params = [pytest.param(GradedCheck(path, lesson, check), id=f"{path.stem}/{check.id}",
-                           marks=pytest.mark.exercise(check.exercise))
-              for path, lesson in _targets(metafunc.config) for check in lesson.checks]
+                           marks=pytest.mark.exercise(id=check.exercise))
+              for path, lesson in targets for check in lesson.checks]
     metafunc.parametrize("graded_check", params)
 
 
