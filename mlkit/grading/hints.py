@@ -95,7 +95,9 @@ def hint_for(error, exercise_id, timeout=None):
         detail = " ".join(line.strip() for line in message[:4])
         return "Chainer's type check rejected an input: " + detail + where
     first = message[0][:300] if message else ""
-    if "Expr instance cannot be evaluated as bool" in first:   # Chainer's reply to float labels
-        return ("Chainer's type check failed while comparing shapes or types; if these are "
-                "class labels, they must be int32" + where)
+    if "Expr instance cannot be evaluated as bool" in first:
+        # Chainer says this for any failed check of its inputs (dtype, length or rank alike)
+        return ("Chainer's type check refused the inputs of a function: check their shapes and "
+                "types (F.softmax_cross_entropy takes float32 scores of shape (N, K) and int32 "
+                "labels of shape (N,))" + where)
     return f"your code raised {_type_name(error)}: {first}{where}"

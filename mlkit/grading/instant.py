@@ -64,6 +64,10 @@ class LocalNotebook:
         import mlkit
         mlkit.seed(int(value))
 
+    def using_config(self, name, value):
+        import chainer
+        return chainer.using_config(name, value)
+
 
 @contextlib.contextmanager
 def time_limit(seconds):

@@ -30,9 +30,21 @@ class SubmissionError(ValueError):
         self.lesson = lesson
 
 
+def _marker_line(source):
+    """The line that may hold a marker: the first one that is not blank, a magic, a shell line
+    or a plain comment (a learner may type ``%matplotlib inline`` above ``#| setup``)."""
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("%", "!")) or \
+                (stripped.startswith("#") and not stripped.startswith("#|")):
+            continue
+        return line
+    return ""
+
+
 def cell_role(source):
     """``('setup', None)``, ``('exercise', '1.2')`` or ``(None, None)`` for a cell's source."""
-    first = source.lstrip("\n").split("\n", 1)[0]
+    first = _marker_line(source)
     if SETUP.match(first):
         return "setup", None
     match = EXERCISE.match(first)

@@ -7,6 +7,7 @@ in the worker, whose attributes, items and calls are requests in turn. So a chec
 ordinary Python and never holds, runs or unpickles anything the learner's code made.
 """
 import collections
+import contextlib
 import json
 import os
 import secrets
@@ -358,6 +359,15 @@ class RemoteNotebook:
 
     def seed(self, value):
         self.module("mlkit").seed(int(value))
+
+    @contextlib.contextmanager
+    def using_config(self, name, value):
+        """``chainer.using_config(name, value)`` in the worker, for the calls inside."""
+        old = self._ask("config", name=name, value=value)
+        try:
+            yield
+        finally:
+            self._ask("config", name=name, value=old)
 
 
 def _local_isinstance(value, type_path):

@@ -185,6 +185,14 @@ class Worker:
         mlkit.seed(request.get("seed", 0))
         return None
 
+    def op_config(self, request):
+        """Set one chainer.config entry for what follows; answer the value it had."""
+        import chainer
+        name = request["name"]
+        old = getattr(chainer.config, name, None)
+        setattr(chainer.config, name, self.decode(request["value"]))
+        return old
+
     def op_release(self, request):
         self.handles.clear()
         self.handle_of.clear()

@@ -249,5 +249,8 @@ def test_magics_and_shell_lines_grade_as_in_jupyterlab(tmp_path):
                  "def make_data():\n    return zeros.copy()")])
     report = grade(path)
     assert earned(report) == {"9.1": 2, "9.2": 1, "9.3": 1}
+    above = toy.write_notebook(tmp_path / "09_above.ipynb", replace={
+        "#| setup": "%matplotlib inline\n#| setup"})       # the magic above the marker
+    assert earned(grade(above)) == {"9.1": 2, "9.2": 1, "9.3": 1}
     assert any("skipped !ls" in note for note in report["notes"]), report["notes"]
     assert any("skipped %pip" in note for note in report["notes"]), report["notes"]

@@ -109,6 +109,9 @@ def test_the_table_shows_points_and_hints(tmp_path):
     ("\n#| exercise: 1.2", ("exercise", "1.2")),
     ("x = 1\n#| exercise: 1.2", (None, None)),
     ("# exercise 1.2", (None, None)),
+    ("%matplotlib inline\n#| setup\nimport x", ("setup", None)),
+    ("# my answer:\n\n!ls\n#| exercise: 1.2\ndef f(): pass", ("exercise", "1.2")),
+    ("import os\n#| setup", (None, None)),
 ])
 def test_cell_markers(source, role):
     assert cell_role(source) == role
@@ -179,3 +182,24 @@ def test_chainer_type_errors_name_what_chainer_rejected():
         model(np.zeros((2, 2)))
     hint = hint_for(float64_inputs.value, "1.3")
     assert "type check rejected" in hint and "float32" in hint
+
+
+def test_checks_can_run_learner_code_in_test_mode(tmp_path):
+    from mlkit.grading.registry import Lesson
+    from mlkit.grading.hints import expect
+    lesson = Lesson(9, "Config", notebook="09_toy")
+    lesson.exercise("9.1", "reads the mode")
+
+    @lesson.check("9.1")
+    def sees_the_mode_it_is_given(nb):
+        expect(nb.training() is True, "train mode by default")
+        with nb.using_config("train", False):
+            expect(nb.training() is False, "test mode inside using_config")
+        expect(nb.training() is True, "train mode again afterwards")
+
+    path = toy.write_notebook(tmp_path / "09_config.ipynb", cells=[
+        ("code", "#| setup\nimport chainer"),
+        ("code", "#| exercise: 9.1\nchainer.config.train = False   # left over from a demo\n"
+                 "def training():\n    return chainer.config.train")])
+    report = engine.grade(path, lessons={9: lesson})
+    assert report["earned"] == report["possible"] == 1, report["exercises"]
