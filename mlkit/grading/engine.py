@@ -186,13 +186,13 @@ class Session:
         return Outcome(check, True)
 
 
-def start_zygote(kind, limits):
+def start_zygote(kind, limits, wait=True):
     """A zygote for sandbox ``kind``: the parent of every worker of one grading process."""
     scratch = None if kind == "bwrap" else tempfile.mkdtemp(prefix="mlkit-grade-")
     command = sandbox.wrap(remote.zygote_command(), kind,
                            extra_read_only=[os.environ.get("MLKIT_DATA")])
     zygote = remote.Zygote(command, worker_environment(), cpu_total=limits.cpu_total,
-                           memory=limits.memory, scratch=scratch)
+                           memory=limits.memory, scratch=scratch, wait=wait)
     zygote.scratch = scratch
     return zygote
 
@@ -207,12 +207,13 @@ _kept = {}      # (sandbox kind, limits) -> a zygote kept between submissions (b
 
 
 def _zygote_for(kind, limits, keep):
+    """A zygote that may still be booting (its first fork waits for it)."""
     if not keep:
-        return start_zygote(kind, limits)
+        return start_zygote(kind, limits, wait=False)
     key = (kind, limits)
     zygote = _kept.get(key)
     if zygote is None or not zygote.alive():
-        zygote = _kept[key] = start_zygote(kind, limits)
+        zygote = _kept[key] = start_zygote(kind, limits, wait=False)
     return zygote
 
 
@@ -235,27 +236,31 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
     """
     limits = limits or Limits()
     try:
-        course = lessons if lessons is not None else registry.lessons(checks_dir=checks_dir)
-    except KeyError as error:
-        return failed_report(path, None, str(error.args[0]))
+        kind, note = sandbox.choose()
+    except sandbox.SandboxUnavailable as error:
+        return failed_report(path, None, f"not graded: {error}")
     try:
+        # The zygote boots (imports the course's libraries) while this process reads the
+        # notebook and imports the checks.
+        zygote = _zygote_for(kind, limits, keep_zygote)
+    except remote.WorkerLost as error:
+        return failed_report(path, None, f"the grading worker could not run: {error.reason}")
+    try:
+        course = lessons if lessons is not None else registry.lessons(checks_dir=checks_dir)
         submission = read(path, lesson=lesson)
+    except KeyError as error:
+        _done_with(zygote, keep_zygote)
+        return failed_report(path, None, str(error.args[0]))
     except SubmissionError as error:
+        _done_with(zygote, keep_zygote)
         return failed_report(path, course.get(error.lesson), str(error))
     chosen = course.get(submission.lesson)
     if chosen is None:
+        _done_with(zygote, keep_zygote)
         return failed_report(path, None, (
             f"{Path(path).name} is lesson {submission.lesson}, which has no graded exercises; "
             f"graded lessons are {', '.join(map(str, course))}"))
-    try:
-        kind, note = sandbox.choose()
-    except sandbox.SandboxUnavailable as error:
-        return failed_report(path, chosen, f"not graded: {error}")
     outcomes, lost = [], {}
-    try:
-        zygote = _zygote_for(kind, limits, keep_zygote)
-    except remote.WorkerLost as error:      # the worker would not even start
-        return failed_report(path, chosen, f"the grading worker could not run: {error.reason}")
     session = Session(submission, zygote, limits)
     try:
         session.load()

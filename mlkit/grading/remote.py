@@ -39,7 +39,8 @@ class Zygote:
     """The process that imports the course's libraries once (in the sandbox) and forks a fresh
     worker for each submission, and again after a worker is lost. It runs no learner code."""
 
-    def __init__(self, command, environment, cpu_total=None, memory=None, scratch=None):
+    def __init__(self, command, environment, cpu_total=None, memory=None, scratch=None,
+                 wait=True):
         environment = dict(environment)
         if memory:
             environment["MLKIT_GRADE_MEMORY"] = str(int(memory))
@@ -56,10 +57,18 @@ class Zygote:
             theirs.close()
         self.stderr_tail = collections.deque(maxlen=40)
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        hello = self._receive(START_TIMEOUT)
-        if not hello.get("ready"):
-            self.close()
-            raise WorkerLost("the grading worker did not start")
+        self.ready = False
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Wait until the zygote has imported the course's libraries (it boots meanwhile)."""
+        if not self.ready:
+            hello = self._receive(START_TIMEOUT)
+            if not hello.get("ready"):
+                self.close()
+                raise WorkerLost("the grading worker did not start")
+            self.ready = True
 
     def _drain_stderr(self):
         with self.process.stderr:
@@ -76,6 +85,7 @@ class Zygote:
         return json.loads(data)
 
     def ask(self, message, fds=(), timeout=30):
+        self.wait_ready()
         try:
             socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
         except OSError:
@@ -91,6 +101,7 @@ class Zygote:
 
     def fork(self):
         """A fresh worker, as a :class:`ForkedWorker`."""
+        self.wait_ready()
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             pid = self.ask({"op": "fork"}, fds=[theirs.fileno()])["pid"]

@@ -78,7 +78,7 @@ def _bwrap_works():
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed"
     try:
-        probe = subprocess.run(bwrap_prefix() + [sys.executable, "-c", "print('ok')"],
+        probe = subprocess.run(bwrap_prefix() + [sys.executable, "-S", "-c", "print('ok')"],
                                capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bwrap did not start ({error})"
