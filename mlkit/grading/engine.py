@@ -29,6 +29,7 @@ from mlkit.grading.report import Outcome, failed_report, make_report
 CELL_TIMEOUT = 60          # seconds of wall and CPU time for one cell
 MEMORY = 4 * 2**30         # bytes of address space for a worker
 WORKER_CPU_TOTAL = 1800    # seconds of CPU for one worker, whatever happens
+SUBMISSION_SECONDS = 900   # seconds of wall time for one whole submission
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Limits:
     cell_timeout: float = CELL_TIMEOUT
     memory: int = MEMORY
     cpu_total: int = WORKER_CPU_TOTAL
+    submission_seconds: float = SUBMISSION_SECONDS
 
 
 def worker_environment():
@@ -66,6 +68,7 @@ class Session:
         self.deadline = None
         self.cpu = None
         self.restarts = 0
+        self.out_of_time = time.monotonic() + limits.submission_seconds
 
     # -- the worker --------------------------------------------------------------------------
     def _start(self):
@@ -90,8 +93,18 @@ class Session:
         return reply
 
     def _run(self, message, seconds):
-        self.deadline, self.cpu = time.monotonic() + seconds, seconds
+        self.deadline, self.cpu = self._deadline(seconds), seconds
         return self.ask(message)
+
+    def _deadline(self, seconds):
+        return min(time.monotonic() + seconds, self.out_of_time)
+
+    def used_up(self):
+        return time.monotonic() >= self.out_of_time
+
+    def used_up_hint(self):
+        return (f"not checked: this notebook used up the {self.limits.submission_seconds:g} s "
+                "that grading one submission may take (endless loops in several cells?)")
 
     # -- loading the cells -------------------------------------------------------------------
     def load(self):
@@ -99,6 +112,9 @@ class Session:
         self._start()
         for cell in self.submission.cells:
             if cell.index in self.broken_cells:
+                continue
+            if self.used_up():
+                self.cell_problems.setdefault(cell.exercise or "setup", self.used_up_hint())
                 continue
             key = cell.exercise or "setup"
             if key == "setup" and "setup" in self.cell_problems:
@@ -156,12 +172,13 @@ class Session:
         notebook = remote.RemoteNotebook(self)
         try:
             self._run({"op": "reset", "seed": 0}, 30)
-            self.deadline = time.monotonic() + check.timeout
+            self.deadline = self._deadline(check.timeout)
             self.cpu = check.timeout
             check.function(notebook)
         except ExerciseTimeout:
             self.close()
-            hint = hint_for(ExerciseTimeout(), check.exercise, check.timeout)
+            hint = self.used_up_hint() if self.used_up() else \
+                hint_for(ExerciseTimeout(), check.exercise, check.timeout)
             lost[check.exercise] = hint
             return Outcome(check, False, hint)
         except remote.WorkerLost as error:
@@ -265,6 +282,9 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
     try:
         session.load()
         for check in chosen.checks:
+            if session.used_up():
+                outcomes.append(Outcome(check, False, session.used_up_hint()))
+                continue
             outcomes.append(session.run_check(check, lost))
     except remote.WorkerLost as error:
         return failed_report(path, chosen, f"the grading worker could not run: {error.reason}")

@@ -54,6 +54,7 @@ def _system_binds():
 
 
 SCRATCH = "/tmp/work"
+SCRATCH_BYTES = 512 * 2**20
 
 
 def bwrap_prefix(extra_read_only=()):
@@ -61,7 +62,8 @@ def bwrap_prefix(extra_read_only=()):
     mlkit_folder = _mlkit_folder()
     arguments = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
                  "--unshare-user", "--uid", "65534", "--gid", "65534", *_system_binds(),
-                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+                 "--proc", "/proc", "--dev", "/dev",
+                 "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp"]   # a tmpfs lives in memory
     for folder in _python_folders():
         arguments += ["--ro-bind", str(folder), str(folder)]
     arguments += ["--ro-bind", str(mlkit_folder), str(mlkit_folder),

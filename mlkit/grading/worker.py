@@ -298,6 +298,8 @@ PRELOADED = ("mlkit", "chainer", "chainer.functions", "chainer.links", "numpy",
              "matplotlib.pyplot", "tqdm.auto", "mlkit.plots", "mlkit.data", "mlkit.models",
              "mlkit.training", "mlkit.grading.fixtures")
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+MAX_FILE_BYTES = 512 * 2**20
+MAX_PROCESSES = 4096      # counted per user, and the sandbox user may map to a busy one
 
 
 def _prctl(option, value):
@@ -318,6 +320,9 @@ def _serve_child(channel, scratch):
     limit = os.environ.get("MLKIT_GRADE_MEMORY")
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    # No file larger than the scratch folder, and no fork bomb (where the user is not root).
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     cpu_total = int(os.environ.get("MLKIT_GRADE_CPU_TOTAL", "0"))
     if cpu_total:
         used = resource.getrusage(resource.RUSAGE_SELF)

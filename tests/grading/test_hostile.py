@@ -108,6 +108,7 @@ def test_forging_answers_on_the_workers_channel_loses_the_exercise(tmp_path):
     ("    import sys; sys.setrecursionlimit(10**6)\n    f = lambda n: f(n + 1)\n    f(0)",
      ""),
     ("    import numpy; a = numpy.zeros((2**19, 2**19)); a += 1", "memory"),
+    ("    open('big', 'wb').write(bytes(2**30))", ""),
 ])
 def test_an_interruption_inside_a_graded_function_costs_one_exercise(tmp_path, body, phrase):
     path = solved(tmp_path, "    return sum(v * v for v in values)", body)
@@ -131,6 +132,17 @@ def test_an_interruption_at_a_cells_top_level_costs_that_cell_only(tmp_path, top
     report = grade(path, limits=engine.Limits(cell_timeout=3))
     assert earned(report) == {"9.1": 2, "9.2": 0, "9.3": 1}
     assert phrase in hints(report, "9.2"), hints(report, "9.2")
+
+
+def test_a_submission_that_hangs_everywhere_is_stopped_as_a_whole(tmp_path):
+    path = toy.write_notebook(tmp_path / "09_toy.ipynb", replace={
+        "    return 2 * x\n": "    while True: pass\n",
+        "    return sum(v * v for v in values)": "    while True: pass"})
+    started = time.monotonic()
+    report = grade(path, limits=engine.Limits(submission_seconds=3))
+    assert time.monotonic() - started < 30
+    assert earned(report) == {"9.1": 0, "9.2": 0, "9.3": 0}
+    assert "used up the 3 s" in hints(report, "9.3")
 
 
 def test_a_process_started_by_a_learner_does_not_outlive_grading(tmp_path):
