@@ -25,6 +25,8 @@ Classifier views. A good generator draws digits the classifier names with confid
     cnn = reference_cnn()
     frechet_distance_images(fake, real, cnn)      # images (N, 1, 28, 28) in [0, 1]
 """
+import warnings
+
 import numpy
 import scipy.linalg
 
@@ -65,10 +67,10 @@ def frechet_distance_gaussians(mu1, sigma1, mu2, sigma2, eps=1e-6):
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise ValueError(f"mismatched statistics: means {mu1.shape}, {mu2.shape}, covariances "
                          f"{sigma1.shape}, {sigma2.shape}")
-    covmean = _sqrtm(sigma1 @ sigma2)
+    covmean = _sqrtm(sigma1 @ sigma2, strict=True)
     if covmean is None:
         offset = numpy.eye(len(sigma1)) * eps
-        covmean = _sqrtm((sigma1 + offset) @ (sigma2 + offset))
+        covmean = _sqrtm((sigma1 + offset) @ (sigma2 + offset), strict=False)
         if covmean is None:
             raise ValueError("the covariance product has no usable square root even after "
                              f"adding eps={eps} to the diagonals; use more samples")
@@ -84,10 +86,16 @@ def frechet_distance_gaussians(mu1, sigma1, mu2, sigma2, eps=1e-6):
     return float(max(value, 0.0))
 
 
-def _sqrtm(matrix):
-    """scipy's matrix square root, or None when it failed (non-finite entries)."""
-    root = scipy.linalg.sqrtm(matrix)
-    if isinstance(root, tuple):   # older SciPy with disp=False semantics
+def _sqrtm(matrix, strict):
+    """scipy's matrix square root, or None when it failed: non-finite entries, or (``strict``)
+    SciPy's warning that the matrix is singular and the root may be inaccurate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if strict else "ignore", scipy.linalg.LinAlgWarning)
+        try:
+            root = scipy.linalg.sqrtm(matrix)
+        except scipy.linalg.LinAlgWarning:
+            return None
+    if isinstance(root, tuple):   # SciPy versions that return (root, error estimate)
         root = root[0]
     return root if numpy.isfinite(root).all() else None
 
