@@ -4,7 +4,9 @@ from mlkit.metrics.classification import accuracy, confusion_matrix
 from mlkit.metrics.gan import (class_histogram, class_probabilities, confident_share,
                                frechet_distance, frechet_distance_images, gan_quality,
                                real_floor)
+from mlkit.metrics.video import frame_mae, frame_mse, frame_ssim, per_step, video_metrics
 
 __all__ = ["accuracy", "confusion_matrix"]
 __all__ += ["class_histogram", "class_probabilities", "confident_share", "frechet_distance",
             "frechet_distance_images", "gan_quality", "real_floor"]
+__all__ += ["frame_mae", "frame_mse", "frame_ssim", "per_step", "video_metrics"]
