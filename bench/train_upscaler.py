@@ -97,7 +97,7 @@ def main(argv=None):
     model.to_device("@numpy")
     held_out = pairs(load_photos("eval"), args.scale)
     ours, bicubic = evaluate(model, held_out, args.scale)
-    info = dict(recipe=" ".join(sys.argv[1:]) or "defaults", iterations=args.iterations,
+    info = dict(iterations=args.iterations,
                 batch=args.batch, patch=args.patch, lr=args.lr, decay=args.decay,
                 seed=args.seed, eval_psnr=ours, eval_psnr_bicubic=bicubic)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
