@@ -69,8 +69,8 @@ def main(argv=None):
     parser.add_argument("--n-latent", type=int, default=100)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--gan-iterations", type=int, default=4500)
-    parser.add_argument("--vec-iterations", type=int, default=3000)
+    parser.add_argument("--gan-iterations", type=int, default=3000)
+    parser.add_argument("--vec-iterations", type=int, default=2000)
     parser.add_argument("--vec-lr", type=float, default=1e-3)
     args = parser.parse_args(argv)
 
