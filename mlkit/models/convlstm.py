@@ -87,8 +87,7 @@ class EncoderForecaster(chainer.Chain):
             self.head = L.Convolution2D(self.hidden[-1], depth, 1)
 
     def _patches(self, frame):
-        patches = F.space2depth(frame, self.patch)
-        return patches if self.embed is None else self.embed(patches)
+        return self._embedded(F.space2depth(frame, self.patch))
 
     def _stack(self, depth, ksize):
         sizes = (depth,) + self.hidden
@@ -102,22 +101,35 @@ class EncoderForecaster(chainer.Chain):
             new_states.append((h, c))
         return h, new_states
 
-    def forward(self, x, n_out=10):
-        """x (B, T_in, C, H, W) in [0, 1] -> logits (B, n_out, C, H, W)."""
+    def forward(self, x, n_out=10, targets=None, teacher=0.0):
+        """x (B, T_in, C, H, W) in [0, 1] -> logits (B, n_out, C, H, W).
+
+        Training may pass the true future frames ``targets`` (B, n_out, C, H, W) and a
+        probability ``teacher``: each sequence's forecaster is then fed, at each step, the true
+        previous frame with that probability instead of its own prediction (*scheduled
+        sampling*: start near 1 so that the forecaster learns one-step motion fast, end at 0 as
+        at test time, where there are no targets).
+        """
         frames = F.separate(x, axis=1)
         states = [None] * len(self.hidden)
         for frame in frames:
             _, states = self._step(self.encoder, self._patches(frame), states)
-        previous = self._patches(frames[-1])
+        previous = F.space2depth(frames[-1], self.patch)
+        xp = chainer.backend.get_array_module(x)
         outputs = []
-        for _ in range(n_out):
-            top, states = self._step(self.forecaster, previous, states)
+        for step in range(n_out):
+            top, states = self._step(self.forecaster, self._embedded(previous), states)
             logits = self.head(top)
             outputs.append(F.depth2space(logits, self.patch))
             previous = F.sigmoid(logits)
-            if self.embed is not None:
-                previous = self.embed(previous)
+            if targets is not None and teacher > 0 and step + 1 < n_out:
+                true = F.space2depth(targets[:, step], self.patch)
+                use = (xp.random.random_sample((len(x), 1, 1, 1)) < teacher).astype(x.dtype)
+                previous = use * true + (1 - use) * previous
         return F.stack(outputs, axis=1)
+
+    def _embedded(self, patches):
+        return patches if self.embed is None else self.embed(patches)
 
 
 class FrameEncoderDecoder(chainer.Chain):
