@@ -104,8 +104,7 @@ def _gpu():
         cupy_row = _Row("cupy", "CuPy", None, "fails to import",
                         "reinstall the cupy-cuda package that matches this machine's CUDA")
     elif shutil.which("nvidia-smi"):
-        cupy_row = _Row("cupy", "CuPy", None, "not installed",
-                        "this machine has an NVIDIA driver: pip install cupy-cuda12x to use it")
+        cupy_row = _Row("cupy", "CuPy", None, "not installed", gpu_install_advice())
     else:
         cupy_row = _Row("cupy", "CuPy", None, "not installed")
 
@@ -123,17 +122,48 @@ def _gpu():
             _Row("gpu", "GPU", name)]
 
 
+def driver_cuda_major():
+    """The CUDA major version this machine's NVIDIA driver supports, from ``nvidia-smi``."""
+    import re
+    import subprocess
+    try:
+        shown = subprocess.run(["nvidia-smi"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"CUDA Version:\s*(\d+)\.", shown)
+    return int(found.group(1)) if found else None
+
+
+def gpu_install_advice(major=None):
+    """The one command that gives this machine's GPU to the course."""
+    major = driver_cuda_major() if major is None else major
+    if major is None:
+        return ("this machine has an NVIDIA driver: install CuPy for its CUDA, "
+                "e.g. .venv/bin/pip install -e '.[cuda12]'")
+    if major < 12:
+        return (f"the driver supports CUDA {major}, older than CuPy's wheels need (12 or 13): "
+                "update the NVIDIA driver, then .venv/bin/pip install -e '.[cuda12]'")
+    extra = "cuda13" if major >= 13 else "cuda12"
+    return (f"the driver supports CUDA {major}: .venv/bin/pip install -e '.[{extra}]' "
+            "(conda: conda env update -f environment-gpu.yml)")
+
+
 def _mode():
     from mlkit import device, modes
     chosen = os.environ.get("MLKIT_MODE", "").strip()
-    source = "MLKIT_MODE" if chosen else "automatic"
+    if chosen:
+        source = "MLKIT_MODE"
+    else:
+        used = device.device_name()
+        why = " (MLKIT_DEVICE)" if os.environ.get("MLKIT_DEVICE", "").strip() else ""
+        source = f"automatic: the device is {used}{why}"
     try:
         current = modes.mode()
     except modes.ModeError as error:
         return [_Row("mode", "run mode", None, f"invalid (MLKIT_MODE={chosen!r})", str(error)),
                 _Row("mode_source", "mode set by", source)]
     advice = ""
-    if current == "gpu" and not device.gpu_available():
+    if current == "gpu" and not modes.uses_gpu():
         advice = "gpu sizes on a CPU take hours; set MLKIT_MODE=cpu or unset it"
     return [_Row("mode", "run mode", current, advice=advice),
             _Row("mode_source", "mode set by", source)]

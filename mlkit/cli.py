@@ -20,6 +20,16 @@ class Command(NamedTuple):
     add_arguments: Optional[Callable[[argparse.ArgumentParser], None]] = None
 
 
+def _add_selftest_arguments(parser):
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per piece")
+
+
+def _run_selftest(args):
+    from mlkit.selftest import run
+    rows = run(repeats=max(1, args.repeats))
+    return EXIT_OK if all(row["ok"] for row in rows) else EXIT_FAILED
+
+
 def _run_doctor(args):
     from mlkit.checkup import report
     report()
@@ -178,6 +188,8 @@ def _run_moving_mnist(args):
 
 COMMANDS = {
     "doctor": Command("what this machine has for the course, with advice", _run_doctor),
+    "selftest": Command("every lesson's core on NumPy and on the GPU: do they agree, how fast",
+                        _run_selftest, _add_selftest_arguments),
     "grade": Command("grade notebooks: learner code in a sandboxed worker, points decided "
                      "outside it", _run_grade,
                      _add_grade_arguments),

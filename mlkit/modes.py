@@ -6,7 +6,8 @@
 ``gpu``       the real sizes.
 ============  ==========================================================================
 
-``MLKIT_MODE`` chooses; without it the mode is ``gpu`` when a GPU is usable, else ``cpu``.
+``MLKIT_MODE`` chooses; without it the mode follows the device the lessons will use: ``gpu``
+when that is a GPU (CuPy sees one and ``MLKIT_DEVICE`` does not say ``@numpy``), else ``cpu``.
 A lesson states its sizes once::
 
     size = mlkit.by_mode(smoke=dict(epochs=1, n=500), cpu=dict(epochs=10, n=4000),
@@ -30,8 +31,13 @@ def mode():
                 f"MLKIT_MODE={chosen!r} is not a run mode; use one of {', '.join(MODES)} "
                 "(or unset it to choose automatically).")
         return chosen
-    from mlkit.device import gpu_available
-    return "gpu" if gpu_available() else "cpu"
+    return "gpu" if uses_gpu() else "cpu"
+
+
+def uses_gpu():
+    """Whether the lessons will compute on a GPU: the device chosen is CuPy's, and usable."""
+    from mlkit.device import device_name, gpu_available
+    return device_name().startswith("@cupy") and gpu_available()
 
 
 class Sizes(dict):

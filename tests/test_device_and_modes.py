@@ -37,6 +37,15 @@ def test_gpu_is_chosen_only_when_cupy_sees_one(fresh_probe, monkeypatch, gpus, e
     assert mlkit.mode() == expected_mode
 
 
+def test_the_mode_follows_the_device_actually_used(fresh_probe, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
+    monkeypatch.delenv("MLKIT_MODE", raising=False)
+    monkeypatch.setenv("MLKIT_DEVICE", "@numpy")      # a GPU machine told to use the CPU
+    assert mlkit.mode() == "cpu"
+    monkeypatch.setenv("MLKIT_DEVICE", "@cupy:0")
+    assert mlkit.mode() == "gpu"
+
+
 def test_a_broken_cupy_means_numpy(fresh_probe, monkeypatch):
     broken = fake_cupy(1)
     broken.cuda.runtime.getDeviceCount = lambda: 1 / 0   # e.g. no driver

@@ -22,7 +22,9 @@ def name_and_spec(requirement):
 def pyproject_requirements():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     listed = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
+    for name, extra in project["optional-dependencies"].items():
+        if name.startswith("cuda"):      # the GPU extras: environment-gpu.yml for conda
+            continue
         listed += [r for r in extra if not r.startswith("mlkit")]
     return dict(map(name_and_spec, listed))
 
@@ -48,3 +50,14 @@ def test_same_python():
                   if isinstance(e, str) and e.startswith("python="))
     minimum = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
     assert tuple(map(int, python[7:].split("."))) >= tuple(map(int, minimum[2:].split(".")))
+
+
+def test_the_gpu_environment_is_the_same_plus_cupy():
+    base = yaml.safe_load((REPO / "environment.yml").read_text())
+    gpu = yaml.safe_load((REPO / "environment-gpu.yml").read_text())
+    assert gpu["channels"] == base["channels"] == ["conda-forge"]
+    extra = [d for d in gpu["dependencies"] if d not in base["dependencies"]]
+    assert [name_and_spec(d)[0] for d in extra if isinstance(d, str)] == ["cupy"]
+    assert all(d in gpu["dependencies"] for d in base["dependencies"])
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert set(project["optional-dependencies"]) >= {"cuda12", "cuda13"}
