@@ -15,9 +15,15 @@ export CHAINER_WARN_VERSION_MISMATCH := 0
 # Jupyter refuses to run as root (containers, cloud notebooks) unless told it may.
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The course's own server: no "official Jupyter news" question and no news fetched
+# (jupyter/lab-settings/overrides.json), and lessons that open without being marked modified
+# (mlkit.lab adds the kernel's Python version on opening and takes it out on saving).
+LAB_FLAGS := --ServerApp.root_dir=lessons --LabApp.app_settings_dir=$(CURDIR)/jupyter/lab-settings \
+             --LabApp.news_url=None --ServerApp.contents_manager_class=mlkit.lab.LessonContentsManager
+
 lab: $(VENV)/.lab-installed
 	$(BIN)/mlkit doctor
-	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(AS_ROOT)
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(AS_ROOT)
 
 test: test-suite test-compat
 

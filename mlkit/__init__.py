@@ -10,6 +10,7 @@ _compat.apply()
 
 from mlkit.device import device_name, get_device, gpu_available, seed, to_device, to_numpy  # noqa: E402
 from mlkit.modes import by_mode, mode  # noqa: E402
+from mlkit.guard import needs  # noqa: E402  (in IPython: registers the cell guard)
 
 __version__ = "0.1.0"
 
@@ -34,4 +35,4 @@ def check(exercise_id, namespace=None):
 
 
 __all__ = ["by_mode", "check", "device_name", "doctor", "get_device", "gpu_available",
-           "mode", "seed", "to_device", "to_numpy"]
+           "mode", "needs", "seed", "to_device", "to_numpy"]

@@ -13,7 +13,9 @@ and its learner copy (``lessons/NN_name.ipynb``) gets, at the same indentation::
         # YOUR CODE HERE
         raise NotImplementedError("exercise 1.2: replace this line with your code")
 
-Outputs and execution counts are dropped. A learner's work is never overwritten: a lesson
+Outputs and execution counts are dropped, and the file is written in the form a Jupyter save
+writes, with the kernel metadata JupyterLab sets on opening: opening and saving a fresh lesson
+leaves it unchanged. A learner's work is never overwritten: a lesson
 notebook that differs from the last release (``lessons/.release.json`` keeps its hash) is left
 alone unless ``force=True``.
 """
@@ -26,6 +28,14 @@ import nbformat
 
 from mlkit.atomic import write_text
 from mlkit.grading.notebook import cell_role, lesson_number
+
+# The notebook metadata JupyterLab's Python kernel reports when it starts, less the Python
+# version (which differs between machines; mlkit.lab fills it in for the course's own server).
+# With it in the file, opening a lesson changes nothing, so JupyterLab does not mark it modified.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                 "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                 "pygments_lexer": "ipython3"}
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -70,10 +80,14 @@ def learner_version(solution_path):
     """The learner notebook's text for one solution notebook."""
     notebook = clear_outputs(nbformat.read(solution_path, as_version=4))
     notebook.metadata.setdefault("mlkit", {})["lesson"] = lesson_number(solution_path, notebook)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata["language_info"] = json.loads(json.dumps(LANGUAGE_INFO))
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, f"{solution_path.name}, cell {index + 1}")
-    return nbformat.writes(notebook) + "\n"
+    # exactly what nbformat.write, and so Jupyter's save, writes: sorted keys, indent 1, nbformat
+    # 4.5 with cell ids, a final newline
+    return nbformat.writes(notebook, version=4) + "\n"
 
 
 def _sha(text):

@@ -1,0 +1,50 @@
+"""An untouched learner notebook, run cell by cell as a new learner would (smoke mode): every
+cell that needs an unfinished exercise says so in one line, every other cell runs. No traceback
+outside the exercise cells, and never a NameError."""
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[2]
+LESSONS = sorted((REPO / "lessons").glob("0[1-3]_*.ipynb"))
+
+
+def run_cell_by_cell(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLKIT_MODE", "smoke")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    return notebook
+
+
+def errors_of(cell):
+    return [o for o in cell.get("outputs", []) if o.output_type == "error"]
+
+
+def text_of(cell):
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_untouched_notebook_cell_by_cell(path, tmp_path, monkeypatch):
+    notebook = run_cell_by_cell(path, tmp_path, monkeypatch)
+    problems, waiting = [], 0
+    for number, cell in enumerate(notebook.cells, 1):
+        if cell.cell_type != "code":
+            continue
+        for error in errors_of(cell):
+            if error.ename == "NameError" or not cell.source.startswith("#| exercise"):
+                problems.append(f"cell {number} ({cell.source.splitlines()[0][:50]!r}): "
+                                f"{error.ename}: {error.evalue}")
+        lines = [line for line in text_of(cell).splitlines() if line.startswith("⏸")]
+        if lines:
+            waiting += 1
+            assert len(lines) == 1 and "finish exercise" in lines[0], (number, lines)
+    assert not problems, "\n".join(problems)
+    assert waiting, "the demo cells that need an exercise say so"
