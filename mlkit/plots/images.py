@@ -123,9 +123,15 @@ def plot_confusion_matrix(matrix, *, class_names=None, ax=None, title=None, norm
         figure, ax = plt.subplots(figsize=(0.45 * k + 1.8, 0.45 * k + 1.2))
     else:
         figure = ax.figure
-    # Off-diagonal cells are the interesting ones; a log-like scale keeps small counts visible.
-    image = ax.imshow(numpy.sqrt(shown), cmap="Blues")
-    threshold = numpy.sqrt(shown).max() / 2 if shown.size else 0
+    # Off-diagonal cells are the interesting ones; a square-root colour scale keeps small counts
+    # visible. The norm does the scaling, so the colour bar is labelled in counts and ends at the
+    # largest one (no tick above it, no empty band).
+    from matplotlib.colors import PowerNorm
+    from matplotlib.ticker import MaxNLocator
+    top = float(shown.max()) if shown.size and shown.max() > 0 else 1.0
+    norm = PowerNorm(gamma=0.5, vmin=0.0, vmax=top)
+    image = ax.imshow(shown, cmap="Blues", norm=norm)
+    threshold = numpy.sqrt(top) / 2
     for i in range(k):
         for j in range(k):
             if matrix[i, j]:
@@ -137,8 +143,9 @@ def plot_confusion_matrix(matrix, *, class_names=None, ax=None, title=None, norm
     ax.set_ylabel("true class")
     colorbar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     colorbar.set_label(("fraction of the row" if normalize else "count") + " (square-root scale)")
-    ticks = colorbar.get_ticks()
-    colorbar.set_ticks(ticks, labels=[f"{t * t:.2g}" for t in ticks])
+    ticks = [t for t in MaxNLocator(nbins=5, integer=not normalize).tick_values(0, top)
+             if 0 <= t <= top]
+    colorbar.set_ticks(ticks, labels=[f"{t:.2g}" if normalize else f"{t:g}" for t in ticks])
     ax.set_title(title or f"confusion matrix ({int(matrix.sum())} examples)")
     figure.tight_layout()
     return figure
