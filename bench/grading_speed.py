@@ -6,12 +6,17 @@ For each lesson it measures
   * one notebook: ``mlkit grade <solution>`` as a learner runs it (a new process, wall time),
     and the engine's own time for it (``engine.grade``, the zygote started inside);
   * a class: ``--copies`` submissions (solved and untouched copies, alternating) graded with
-    ``grade_many(jobs=N)`` -> submissions per minute.
+    ``grade_many(jobs=N)`` -> submissions per minute;
+  * the CPU time all processes spent per submission (grader, zygote, workers, sandbox), which
+    does not depend on what else the machine is doing: on C idle cores the grader can do at
+    most 60 * C / (CPU seconds per submission) submissions a minute.
 Targets (the grader issue): one Lesson 1 notebook in at most 2 s; at least 100 Lesson 1
 submissions a minute on 2 cores.
 """
 import argparse
+import atexit
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,15 +53,53 @@ def a_class(solution, learner, copies, jobs, lesson):
             target = folder / f"student{index:03d}.ipynb"
             shutil.copy(solution if index % 2 == 0 else learner, target)
             notebooks.append(target)
+        before = _cpu_seconds()
         started = time.perf_counter()
         reports = grade_many(notebooks, jobs=jobs, lesson=lesson)
         seconds = time.perf_counter() - started
+        cpu = (_cpu_seconds() - before) / copies
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert not any(r["error"] for r in reports), [r["error"] for r in reports if r["error"]]
     full = sum(r["earned"] == r["possible"] for r in reports)
     assert full == (copies + 1) // 2, f"{full} full marks of {copies}"
-    return seconds, 60 * copies / seconds
+    return seconds, 60 * copies / seconds, cpu
+
+
+CGROUP = Path("/sys/fs/cgroup/cpuacct") / f"mlkit-grading-bench-{os.getpid()}"
+
+
+def _join_cgroup():
+    """Put this process (and so everything it starts, sandboxed or not) in a cgroup of its own
+    whose CPU time the kernel counts; False where that is not allowed (not root, no cpuacct)."""
+    try:
+        CGROUP.mkdir()
+        (CGROUP / "cgroup.procs").write_text(str(os.getpid()))
+    except OSError:
+        return False
+    atexit.register(_leave_cgroup)
+    return True
+
+
+def _leave_cgroup():
+    try:
+        (CGROUP.parent / "cgroup.procs").write_text(str(os.getpid()))
+        CGROUP.rmdir()
+    except OSError:
+        pass
+
+
+def _cpu_seconds():
+    """CPU time of this process and everything below it (the cgroup's count; else only the
+    processes that were waited for, which misses the workers)."""
+    try:
+        return int((CGROUP / "cpuacct.usage").read_text()) / 1e9
+    except (OSError, ValueError):
+        total = 0.0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            total += usage.ru_utime + usage.ru_stime
+        return total
 
 
 def main():
@@ -67,21 +110,25 @@ def main():
     parser.add_argument("--jobs", type=int, default=default_jobs())
     parser.add_argument("--lessons", type=int, nargs="+", default=sorted(registry.lessons()))
     args = parser.parse_args()
+    counted = _join_cgroup()
     kind, note = sandbox.choose()
     print(f"sandbox: {kind}{' (' + note + ')' if note else ''}; jobs {args.jobs}; "
           f"load average before: {os.getloadavg()[0]:.1f}")
+    cores = os.cpu_count()
     print("| lesson | `mlkit grade` one notebook (s) | engine, one notebook (s) | "
-          f"{args.copies} submissions, -j {args.jobs} (s) | submissions / minute |")
-    print("|---|---|---|---|---|")
+          f"{args.copies} submissions, -j {args.jobs} (s) | submissions / minute | "
+          f"CPU s / submission | submissions / minute on {cores} idle cores (from CPU) |")
+    print("|---|---|---|---|---|---|---|")
     for number in args.lessons:
         lesson = registry.lesson(number)
         solution = REPO / "solutions" / f"{lesson.notebook}.ipynb"
         learner = REPO / "lessons" / f"{lesson.notebook}.ipynb"
         cli_seconds, engine_seconds = one_notebook(solution)
-        seconds, per_minute = a_class(solution, learner, args.copies, args.jobs, number)
+        seconds, per_minute, cpu = a_class(solution, learner, args.copies, args.jobs, number)
         print(f"| {number} | {cli_seconds:.2f} | {engine_seconds:.2f} | {seconds:.1f} | "
-              f"{per_minute:.0f} |", flush=True)
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
+              f"{per_minute:.0f} | {cpu:.2f} | {60 * cores / cpu:.0f} |", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}; CPU time counted by "
+          f"{'a cgroup of its own' if counted else 'getrusage (misses the workers: a low bound)'}")
 
 
 if __name__ == "__main__":
