@@ -10,7 +10,7 @@ export PIP_BUILD_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export CHAINER_WARN_VERSION_MISMATCH := 0
 
-.PHONY: lab test test-suite test-compat release clean
+.PHONY: lab test test-suite test-compat release clean gpu-check
 
 # Jupyter refuses to run as root (containers, cloud notebooks) unless told it may.
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -34,6 +34,12 @@ test-suite: $(VENV)/.test-installed
 # The same compatibility layer on NumPy 1.26 and on Python 3.10, 3.12 and 3.13 (setuptools 82+).
 test-compat: $(VENV)/.test-installed
 	$(BIN)/python tests/compat/run_matrix.py
+
+# Every lesson's core on NumPy and on CuPy from the same seed: agreement and speed (needs a GPU
+# and CuPy: pip install -e ".[cuda12]" or ".[cuda13]"; without a GPU it runs the CPU half).
+gpu-check: $(VENV)/.lab-installed
+	$(BIN)/mlkit doctor
+	$(BIN)/mlkit selftest
 
 release: $(VENV)/.lab-installed
 	$(BIN)/mlkit release

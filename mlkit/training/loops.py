@@ -74,7 +74,8 @@ def make_trainer(model, train, validation=None, *, epochs, batch_size=64, optimi
         out: folder for the log, plots and snapshots.
         device: default :func:`mlkit.get_device`.
         lr_decay: multiply the learning rate by this after every epoch (``ExponentialShift``).
-        progress: show Chainer's ``ProgressBar``.
+        progress: show a progress bar (:class:`mlkit.training.progress.TrainingProgress`, which
+            renders in JupyterLab and in a terminal).
         plots: write ``loss.png`` and ``accuracy.png`` with ``PlotReport``.
         snapshot: save the whole trainer every epoch (``snapshot_epoch_N``; the last two kept).
 
@@ -112,8 +113,8 @@ def make_trainer(model, train, validation=None, *, epochs, batch_size=64, optimi
         trainer.extend(extensions.snapshot(filename="snapshot_epoch_{.updater.epoch}",
                                            n_retains=2), trigger=(1, "epoch"))
     if progress:
-        per_epoch = max(1, len(train) // batch_size)
-        trainer.extend(extensions.ProgressBar(update_interval=max(1, per_epoch // 4)))
+        from mlkit.training.progress import TrainingProgress
+        trainer.extend(TrainingProgress())
     return trainer
 
 
