@@ -1,6 +1,8 @@
 """Lesson 1's grader on the notebooks a learner really hands in.
 
 * the untouched learner notebook scores 0, with a hint for every exercise;
+* a walk of the graph (1.9) that follows only each function's first input, and one that lists
+  a shared function or leaf each time it reaches it, each lose part of 1.9 with their own hint;
 * a solution carrying the four typical mistakes of the lesson (int64 labels, float64 inputs,
   one output instead of two class scores, no ``cleargrads``) and an endless loop loses the
   points of exactly those exercises, each with the hint that names its mistake, and keeps the
@@ -41,8 +43,12 @@ NOT_THAT_MISTAKE = [
      "    for p in model.params():\n        p.array -= 0.1 * p.grad\n",
      "let the optimizer make the step"),
 ]
-ENDLESS = ("1.9", "    names = []\n", "    while True:\n        pass\n    names = []\n",
-           "ran longer than")
+ENDLESS = ("1.9", "    functions, leaves = [], []\n",
+           "    while True:\n        pass\n    functions, leaves = [], []\n", "ran longer than")
+# The two classic wrong walks of the graph (1.9), each graded in a notebook of its own.
+FIRST_INPUT_ONLY = ("1.9", "queue.extend(node.creator.inputs)",
+                    "queue.append(node.creator.inputs[0])", "missed the other inputs")
+REPEATS = ("1.9", "        if found in seen:\n            continue\n", "", "more than once")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,24 @@ def mutated_report(tmp_path_factory):
 @pytest.fixture(scope="module")
 def not_that_report(tmp_path_factory):
     return grade_one(plant(SOLUTION, NOT_THAT_MISTAKE, tmp_path_factory.mktemp("not_that")))
+
+
+@pytest.fixture(scope="module")
+def walk_reports(tmp_path_factory):
+    return {name: grade_one(plant(SOLUTION, [mistake], tmp_path_factory.mktemp(name)))
+            for name, mistake in (("first_input", FIRST_INPUT_ONLY), ("repeats", REPEATS))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, mistake, other_phrase",
+                         [("first_input", FIRST_INPUT_ONLY, "more than once"),
+                          ("repeats", REPEATS, "missed the other inputs")])
+def test_a_wrong_graph_walk_loses_part_of_1_9_with_its_own_hint(walk_reports, name, mistake,
+                                                                  other_phrase):
+    report = walk_reports[name]
+    assert_mistakes_cost_only_their_exercise(lesson, report, [mistake], partial=True)
+    row = rows_by_id(report)["1.9"]
+    assert not any(other_phrase in hint for hint in row["hints"]), row["hints"]
 
 
 @pytest.mark.slow

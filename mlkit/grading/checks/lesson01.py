@@ -23,7 +23,7 @@ lesson.exercise("1.5", "One step with a Chainer optimizer")
 lesson.exercise("1.6", "The best a line can do")
 lesson.exercise("1.7", "A hidden layer for XOR")
 lesson.exercise("1.8", "XOR as regression")
-lesson.exercise("1.9", "Walking the graph back")
+lesson.exercise("1.9", "Walking the whole graph back")
 lesson.exercise("1.10", "Gradients by central differences")
 
 CORNERS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -533,99 +533,179 @@ def regression_loss_can_be_backpropagated(nb):
 # ---------------------------------------------------------------------------------------------
 # 1.9 the graph
 
-def _names(nb, y, what):
-    names = nb.graph_function_names(y)
-    expect(isinstance(names, (list, tuple)),
-           f"graph_function_names should return a list of names, got "
-           f"{getattr(names, 'type_name', type(names).__name__)}")
-    names = list(names)
-    expect(all(isinstance(n, str) for n in names),
-           f"graph_function_names should return the functions' names as strings "
-           f"(type(function).__name__), got {names!r} for {what}")
-    return names
+def _walk(y, every_input=True, once=True):
+    """(functions, leaf nodes) breadth-first from y, as exercise 1.9 defines the walk.
+    ``every_input=False`` is the walk that follows only each function's first input,
+    ``once=False`` the walk that lists a shared function or leaf each time it is reached."""
+    functions, leaves, seen, queue = [], [], set(), [y.node]
+    while queue:
+        node = queue.pop(0)
+        found = node.creator if node.creator is not None else node
+        if once and found in seen:
+            continue
+        seen.add(found)
+        if node.creator is None:
+            leaves.append(node)
+        else:
+            functions.append(node.creator)
+            queue.extend(node.creator.inputs if every_input else node.creator.inputs[:1])
+    return functions, leaves
 
 
-def _walk(y):
-    """The functions from y back to its input, through each function's first input."""
-    functions, function = [], y.creator
-    while function is not None:
-        functions.append(function)
-        function = function.inputs[0].creator
-    return functions
+def _answer(nb, y, what):
+    """The learner's ``walk_graph(y)`` as (function names, leaf names), or a hint."""
+    answer = nb.walk_graph(y)
+    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
+           f"walk_graph should return two lists, (functions, leaves); for {what} it returned "
+           f"{getattr(answer, 'type_name', type(answer).__name__)} {answer!r}"[:400])
+    functions, leaves = answer
+    expect(isinstance(functions, (list, tuple)) and isinstance(leaves, (list, tuple)),
+           f"walk_graph should return two lists, (functions, leaves); for {what} got "
+           f"{type(functions).__name__} and {type(leaves).__name__}")
+    functions, leaves = list(functions), list(leaves)
+    expect(all(isinstance(n, str) for n in functions),
+           f"the first list holds the functions' names as strings (type(function).__name__); "
+           f"for {what} got {functions!r}"[:400])
+    expect(all(n is None or isinstance(n, str) for n in leaves),
+           f"the second list holds the leaves' names (node.name: a string, or None when a "
+           f"leaf has no name); for {what} got {leaves!r}"[:400])
+    return functions, leaves
 
 
-def _expect_names(names, y, expected, what):
-    """``expected`` are class names; each function's ``label`` is accepted as well."""
-    functions = _walk(y)
-    assert [type(f).__name__ for f in functions] == expected, "the check's own graph is off"
-    labels = [f.label for f in functions]
+def _function_lists(functions):
+    """The accepted spellings of a list of functions: class names, or labels."""
+    return [type(f).__name__ for f in functions], [f.label for f in functions]
+
+
+def _matches(names, functions):
+    return names in _function_lists(functions)
+
+
+def _is_repeated(answer, right):
+    """``answer`` holds every entry of ``right``, some of them more than once, and no other."""
+    from collections import Counter
+    have, want = Counter(answer), Counter(right)
+    return len(answer) > len(right) and set(have) == set(want) and all(
+        have[k] >= want[k] for k in want)
+
+
+def _expect_functions(names, y, what):
+    functions, _ = _walk(y)
+    expected, labels = _function_lists(functions)
     if names in (expected, labels):
         return
+    first_only, _ = _walk(y, every_input=False)
+    expect(not _matches(names, first_only),
+           f"for {what} your walk missed the other inputs: it follows only each function's "
+           f"first input and found {names}, but every input of a function can come from a "
+           f"function, so put all of function.inputs in the queue: expected {expected}")
+    expect(not (_is_repeated(names, expected) or _is_repeated(names, labels)),
+           f"for {what} your walk lists a function more than once ({names}): a function whose "
+           "output is used twice is still one function; remember the functions already "
+           f"listed (a set) and skip them: expected {expected}")
     if len(expected) > 1 and names in (expected[::-1], labels[::-1]):
-        expect(False, f"for {what} your list runs from the input to the loss; start at the "
-                      f"loss (y.creator) and walk back: expected {expected}")
-    expect(False, f"for {what} expected {expected} (the functions' class names, "
-                  f"type(function).__name__), got {names}")
+        expect(False, f"for {what} your list runs from the input to the loss; start at y and "
+                      f"walk back: expected {expected}")
+    if sorted(names) in (sorted(expected), sorted(labels)):
+        expect(False, f"for {what} you found the right functions in another order, {names}; "
+                      "walk breadth-first: take the oldest variable out of the queue and put "
+                      f"its creator's inputs at the end: expected {expected}")
+    expect(False, f"for {what} expected the functions {expected} (the functions' class "
+                  f"names, type(function).__name__, breadth-first from y), got {names}")
 
 
-def _graphs(F, make_linear, make_mlp, variable, x, t):
-    """The graphs 1.9 asks about, built with the given modules (in the worker or here)."""
-    graphs = [("the AND loss", "F.softmax_cross_entropy(L.Linear(2, 2)(x), t)",
-               ["SoftmaxCrossEntropy", "LinearFunction"],
-               F.softmax_cross_entropy(make_linear(2)(x), t)),
-              ("the MLP loss", "the loss of a 2-3-2 tanh MLP",
-               ["SoftmaxCrossEntropy", "LinearFunction", "Tanh", "LinearFunction"],
-               F.softmax_cross_entropy(make_mlp()(x), t)),
-              ("the regression loss", "F.mean_squared_error(F.sigmoid(L.Linear(2, 1)(x)), "
-               "targets)", ["MeanSquaredError", "Sigmoid", "LinearFunction"],
-               F.mean_squared_error(F.sigmoid(make_linear(1)(x)),
-                                    t.astype(np.float32).reshape(-1, 1)))]
-    leaf = variable(np.ones((2, 2), np.float32))
-    graphs.append(("a leaf", "a Variable made by hand (no creator, so no function)", [], leaf))
+def _expect_leaves(leaves, y, what):
+    _, nodes = _walk(y)
+    expected = [node.name for node in nodes]
+    if leaves == expected:
+        return
+    _, first_only = _walk(y, every_input=False)
+    missing = sorted({str(n) for n in expected} - {str(n) for n in leaves})
+    expect(leaves != [node.name for node in first_only],
+           f"for {what} your walk missed the other inputs: it follows only each function's "
+           f"first input, so it reaches only {leaves} and never {', '.join(missing)}; put all "
+           f"of function.inputs in the queue: expected the leaves {expected}")
+    expect(not _is_repeated(leaves, expected),
+           f"for {what} your walk lists a leaf more than once ({leaves}): a variable used "
+           "twice is still one leaf; remember the leaves already listed (a set of nodes, not "
+           f"of names) and skip them: expected {expected}")
+    if sorted(leaves, key=str) == sorted(expected, key=str):
+        expect(False, f"for {what} you found the right leaves in another order, {leaves}; "
+                      "walk breadth-first, taking the oldest variable out of the queue: "
+                      f"expected {expected}")
+    expect(False, f"for {what} expected the leaves {expected} (each leaf's name, node.name, "
+                  f"None when it has none), got {leaves}")
+
+
+def _graphs(F, operator, variable, make_linear, make_mlp, x, t):
+    """The graphs 1.9 asks about, ``(what, y)``, built with the given modules (in the worker
+    or here) from the same numbers."""
+    x_var, t_var = variable(x, name="x"), variable(t, name="t")
+    targets = variable(t.astype(np.float32).reshape(-1, 1), name="targets")
+    leaf = variable(np.linspace(0.2, 0.8, 4).astype(np.float32).reshape(2, 2), name="x")
+    models = [("the AND loss F.softmax_cross_entropy(L.Linear(2, 2)(x), t)",
+               F.softmax_cross_entropy(make_linear(2)(x_var), t_var)),
+              ("the loss of a 2-3-2 tanh MLP", F.softmax_cross_entropy(make_mlp()(x_var), t_var)),
+              ("F.mean_squared_error(F.sigmoid(L.Linear(2, 1)(x)), targets)",
+               F.mean_squared_error(F.sigmoid(make_linear(1)(x_var)), targets))]
+    chains = [("a Variable made by hand (no creator, so no function)", leaf),
+              ("x * 2 + 1", operator.add(operator.mul(leaf, 2), 1))]
     for n in (1, 3):
         h = leaf
         for _ in range(n):
             h = F.sin(h)
-        graphs.append((f"sin applied {n} times", f"F.sin applied {n} times in a Python loop",
-                       ["Sin"] * n, h))
-    return graphs
+        chains.append((f"F.sin applied {n} times in a Python loop", h))
+    shared = F.sin(leaf)
+    w = variable(np.full((2, 2), 0.5, np.float32), name="w")
+    branches = [("h * h + h with h = F.sin(x)",
+                 operator.add(operator.mul(shared, shared), shared)),
+                ("x * 2 + F.sin(x)", operator.add(operator.mul(leaf, 2), F.sin(leaf))),
+                ("F.tanh(x) + F.exp(x) * w",
+                 operator.add(F.tanh(leaf), operator.mul(F.exp(leaf), w)))]
+    return {"models": models, "chains": chains, "branches": branches}
 
 
 def _graph_pairs(nb):
+    """The graphs of :func:`_graphs` here (references) and in the worker (for the learner)."""
+    import operator
     import chainer
     import chainer.functions as F
     x, t = _table("and")
-    weights = [_linear_weights(nb.rng, 2, n) for n in (2, 1)]
+    linear_by_width = {n: _linear_weights(nb.rng, 2, n) for n in (2, 1)}
     mlp_weights = (*_linear_weights(nb.rng, 2, 3), *_linear_weights(nb.rng, 3, 2))
     remote_fixtures = nb.module("mlkit.grading.fixtures")
-    linear_by_width = {n: w for n, w in zip((2, 1), weights)}
-    here = _graphs(F, lambda n: fixtures.linear(*linear_by_width[n]),
-                   lambda: fixtures.two_layer(*mlp_weights), chainer.Variable, x, t)
-    there = _graphs(nb.module("chainer.functions"),
+    here = _graphs(F, operator, chainer.Variable,
+                   lambda n: fixtures.linear(*linear_by_width[n]),
+                   lambda: fixtures.two_layer(*mlp_weights), x, t)
+    there = _graphs(nb.module("chainer.functions"), nb.module("operator"),
+                    nb.module("chainer").Variable,
                     lambda n: remote_fixtures.linear(*linear_by_width[n]),
-                    lambda: remote_fixtures.two_layer(*mlp_weights),
-                    nb.module("chainer").Variable, x, t)
-    return here, there
+                    lambda: remote_fixtures.two_layer(*mlp_weights), x, t)
+    return {kind: [(what, y, remote_y) for (what, y), (_, remote_y) in zip(here[kind],
+                                                                            there[kind])]
+            for kind in here}
 
 
 @lesson.check("1.9", points=1, timeout=5)
-def graph_names_of_models(nb):
-    here, there = _graph_pairs(nb)
-    for (what, description, expected, y), (_, _, _, remote_y) in list(zip(here, there))[:3]:
-        _expect_names(_names(nb, remote_y, what), y, expected, description)
+def graph_walk_lists_the_functions(nb):
+    graphs = _graph_pairs(nb)
+    for what, y, remote_y in graphs["models"] + graphs["chains"]:
+        _expect_functions(_answer(nb, remote_y, what)[0], y, what)
 
 
 @lesson.check("1.9", points=1, timeout=5)
-def graph_names_follow_control_flow(nb):
-    here, there = _graph_pairs(nb)
-    for (what, description, expected, y), (_, _, _, remote_y) in list(zip(here, there))[3:6]:
-        _expect_names(_names(nb, remote_y, what), y, expected, description)
-    leaf_here, leaf_there = here[3][3], there[3][3]
-    operator_here, operator_there = __import__("operator"), nb.module("operator")
-    y = operator_here.add(operator_here.mul(leaf_here, 2), 1)
-    remote_y = operator_there.add(operator_there.mul(leaf_there, 2), 1)
-    _expect_names(_names(nb, remote_y, "x * 2 + 1"), y, ["AddConstant", "MulConstant"],
-                  "x * 2 + 1")
+def graph_walk_reaches_the_parameters(nb):
+    graphs = _graph_pairs(nb)
+    for what, y, remote_y in graphs["models"] + graphs["chains"][:1]:
+        _expect_leaves(_answer(nb, remote_y, what)[1], y, what)
+
+
+@lesson.check("1.9", points=1, timeout=5)
+def graph_walk_follows_every_branch_once(nb):
+    for what, y, remote_y in _graph_pairs(nb)["branches"]:
+        functions, leaves = _answer(nb, remote_y, what)
+        _expect_functions(functions, y, what)
+        _expect_leaves(leaves, y, what)
 
 
 # ---------------------------------------------------------------------------------------------
