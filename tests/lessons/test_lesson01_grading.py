@@ -3,6 +3,9 @@
 * the untouched learner notebook scores 0, with a hint for every exercise;
 * a walk of the graph (1.9) that follows only each function's first input, and one that lists
   a shared function or leaf each time it reaches it, each lose part of 1.9 with their own hint;
+* a hand-written sigmoid node (1.11) without the factor y (1 - y) in backward, with a float64
+  forward, with a backward that returns arrays, or one that keeps y in an attribute instead of
+  retaining it, each lose exactly the one check that catches it, with its own hint;
 * a solution carrying the four typical mistakes of the lesson (int64 labels, float64 inputs,
   one output instead of two class scores, no ``cleargrads``) and an endless loop loses the
   points of exactly those exercises, each with the hint that names its mistake, and keeps the
@@ -45,10 +48,26 @@ NOT_THAT_MISTAKE = [
 ]
 ENDLESS = ("1.9", "    functions, leaves = [], []\n",
            "    while True:\n        pass\n    functions, leaves = [], []\n", "ran longer than")
-# The two classic wrong walks of the graph (1.9), each graded in a notebook of its own.
+# Mistakes of one exercise each, graded in a notebook of their own:
+# (name, [(exercise, solution text, wrong text, hint phrase), ...], points lost, phrase that no
+# hint of the exercise may hold).
 FIRST_INPUT_ONLY = ("1.9", "queue.extend(node.creator.inputs)",
                     "queue.append(node.creator.inputs[0])", "missed the other inputs")
 REPEATS = ("1.9", "        if found in seen:\n            continue\n", "", "more than once")
+NO_FACTOR = ("1.11", "return gy * y * (1 - y),", "return gy,", "gy unchanged")
+FLOAT64_FORWARD = ("1.11", "y = xp.tanh(x * 0.5) * 0.5 + 0.5",
+                   "y = 1 / (1 + np.exp(-x.astype(np.float64)))", "returned float64")
+ARRAYS_BACK = ("1.11", "return gy * y * (1 - y),", "return gy.array * y.array * (1 - y.array),",
+               "returns Variables")
+SAVED_NOT_RETAINED = [("1.11", "self.retain_outputs((0,))", "self.y = y", None),
+                      ("1.11", "y, = self.get_retained_outputs()", "y = self.y",
+                       "self.get_retained_outputs()")]
+ALONE = [("first_input", [FIRST_INPUT_ONLY], 2, "more than once"),
+         ("repeats", [REPEATS], 1, "missed the other inputs"),
+         ("no_factor", [NO_FACTOR], 1, "float64"),
+         ("float64_forward", [FLOAT64_FORWARD], 1, "y * (1 - y)"),
+         ("arrays_back", [ARRAYS_BACK], 1, "float64"),
+         ("saved_not_retained", SAVED_NOT_RETAINED, 1, "ndarray")]
 
 
 @pytest.fixture(scope="module")
@@ -62,21 +81,20 @@ def not_that_report(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def walk_reports(tmp_path_factory):
-    return {name: grade_one(plant(SOLUTION, [mistake], tmp_path_factory.mktemp(name)))
-            for name, mistake in (("first_input", FIRST_INPUT_ONLY), ("repeats", REPEATS))}
+def alone_reports(tmp_path_factory):
+    return {name: grade_one(plant(SOLUTION, mistakes, tmp_path_factory.mktemp(name)))
+            for name, mistakes, _, _ in ALONE}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, mistake, other_phrase",
-                         [("first_input", FIRST_INPUT_ONLY, "more than once"),
-                          ("repeats", REPEATS, "missed the other inputs")])
-def test_a_wrong_graph_walk_loses_part_of_1_9_with_its_own_hint(walk_reports, name, mistake,
-                                                                  other_phrase):
-    report = walk_reports[name]
-    assert_mistakes_cost_only_their_exercise(lesson, report, [mistake], partial=True)
-    row = rows_by_id(report)["1.9"]
-    assert not any(other_phrase in hint for hint in row["hints"]), row["hints"]
+@pytest.mark.parametrize("name, mistakes, lost, not_phrase", ALONE, ids=[a[0] for a in ALONE])
+def test_a_mistake_alone_loses_exactly_its_points_with_its_own_hint(alone_reports, name,
+                                                                     mistakes, lost, not_phrase):
+    report = alone_reports[name]
+    assert_mistakes_cost_only_their_exercise(lesson, report, mistakes, partial=True)
+    row = rows_by_id(report)[mistakes[0][0]]
+    assert row["earned"] == row["possible"] - lost, row
+    assert not any(not_phrase in hint for hint in row["hints"]), row["hints"]
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Lesson 1, logic gates and define-by-run: the checks of its ten exercises.
+"""Lesson 1, logic gates and define-by-run: the checks of its eleven exercises.
 
 Each check builds its own data and models and compares the learner's answer with a reference
 computed here, so one exercise never depends on another one being right. Models and functions
@@ -25,6 +25,7 @@ lesson.exercise("1.7", "A hidden layer for XOR")
 lesson.exercise("1.8", "XOR as regression")
 lesson.exercise("1.9", "Walking the whole graph back")
 lesson.exercise("1.10", "Gradients by central differences")
+lesson.exercise("1.11", "A function with a hand-written backward")
 
 CORNERS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 GATES = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xor": [0, 1, 1, 0]}
@@ -772,3 +773,151 @@ def numerical_gradient_matches_backward(nb):
     _expect_gradient(grad, variable.grad, _one_sided(fixtures.softmax_loss_of_weights(x, t, b),
                                                      W.copy(), 1e-4),
                      "the AND-model loss with respect to W")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1.11 a FunctionNode of one's own
+
+def _reference_sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, np.float64)))
+
+
+def _sigmoid_output(nb, x):
+    """``sigmoid(x)`` of the learner's notebook, checked to be one Variable."""
+    y = nb.sigmoid(x)
+    expect(not isinstance(y, (tuple, list)),
+           "sigmoid(x) returned a tuple: apply() returns a tuple of outputs, one per output of "
+           "the node; return the first, Sigmoid().apply((x,))[0]")
+    expect(nb.isinstance(y, "chainer.Variable"),
+           f"sigmoid(x) should return the Variable that Sigmoid().apply((x,))[0] gives, got "
+           f"{getattr(y, 'type_name', type(y).__name__)}")
+    return y
+
+
+def _backward_of(nb, x, gy):
+    """The learner's ``Sigmoid.backward`` called directly, after a forward pass on ``x``:
+    its return value as it is (arrays come back as arrays, Variables as handles)."""
+    node = nb.Sigmoid()
+    outputs = node.apply((x,))
+    grads = node.backward((0,), (nb.module("chainer").Variable(gy),))
+    expect(isinstance(grads, (tuple, list)) and len(grads) == 1,
+           f"backward should return a tuple with one gradient per input, (gx,); it returned "
+           f"{getattr(grads, 'type_name', type(grads).__name__)}"
+           + (f" of length {len(grads)}" if isinstance(grads, (tuple, list)) else ""))
+    return outputs, grads[0]
+
+
+def _gradient_check(nb, name, *args):
+    """Run ``chainer.gradient_check.<name>(sigmoid, *args)`` in the worker on float64; the
+    assertion message when it fails (None when it passes)."""
+    try:
+        getattr(nb.module("chainer.gradient_check"), name)(nb.sigmoid, *args, dtype="float64",
+                                                           atol=1e-5, rtol=1e-4)
+    except Exception as error:        # noqa: BLE001  (a learner's error as much as the check's)
+        if is_a(error, "AssertionError"):
+            return str(getattr(error, "message", error)).splitlines()[0]
+        raise
+    return None
+
+
+@lesson.check("1.11", points=1, timeout=10)
+def sigmoid_is_a_function_node_of_your_own(nb):
+    expect(nb.isinstance(nb.Sigmoid(), "chainer.FunctionNode"),
+           "Sigmoid should be a subclass of chainer.FunctionNode: class "
+           "Sigmoid(chainer.FunctionNode), with the methods forward and backward")
+    y = _sigmoid_output(nb, nb.rng.normal(0, 1, (2, 3)))
+    creator = y.creator
+    own = nb.type_names(nb.Sigmoid())[0]
+    made_by = nb.type_names(creator)[0] if creator is not None else "nothing (no creator)"
+    expect(made_by == own,
+           f"sigmoid(x) should return the output of your node, Sigmoid().apply((x,))[0]; the "
+           f"Variable it returned was made by {made_by}")
+
+
+@lesson.check("1.11", points=1, timeout=10)
+def sigmoid_forward_matches_F_sigmoid(nb):
+    for dtype in (np.float64, np.float32):
+        x = nb.rng.normal(0, 3, (int(nb.rng.integers(2, 6)), 7)).astype(dtype)
+        x[0, :2] = (-30, 30)                       # far out in both tails
+        y = nb.array(_sigmoid_output(nb, x)).astype(np.float64)
+        expect(y.shape == x.shape, f"sigmoid of an input of shape {x.shape} should have the "
+                                   f"same shape, got {y.shape}: apply it entry by entry")
+        expected = _reference_sigmoid(x)
+        expect(not np.isnan(y).any(), "your forward gives NaN for some inputs; 1 / (1 + "
+                                      "exp(-x)) or tanh(x / 2) / 2 + 1/2 both stay finite")
+        if np.allclose(y, 1 - expected, atol=1e-6):
+            expect(False, "your forward computes 1 / (1 + exp(x)), which is sigmoid(-x): the "
+                          "sigmoid is 1 / (1 + exp(-x)), close to 1 for large x")
+        error = float(np.abs(y - expected).max())
+        expect(error < 1e-6, f"your forward differs from F.sigmoid by up to {error:.2g} on "
+                             f"{np.dtype(dtype).name} inputs: y = 1 / (1 + exp(-x)), entry by "
+                             "entry")
+
+
+@lesson.check("1.11", points=1, timeout=10)
+def sigmoid_forward_keeps_the_dtype(nb):
+    for dtype in (np.float32, np.float64, np.float16):
+        x = nb.rng.normal(0, 2, (3, 4)).astype(dtype)
+        y = nb.array(_sigmoid_output(nb, x))
+        expect(y.dtype == dtype,
+               f"for {np.dtype(dtype).name} inputs your forward returned {y.dtype.name}: a "
+               "function returns its input's dtype (L.Linear's weights are float32, and "
+               "Chainer checks that a gradient has its variable's dtype, so a float64 output "
+               "would break backward in every float32 network); compute with x itself "
+               "(np.exp(-x) of a float32 array is float32), without astype(np.float64) or "
+               "np.float64 numbers")
+
+
+@lesson.check("1.11", points=1, timeout=15)
+def sigmoid_backward_is_the_derivative(nb):
+    x = nb.rng.normal(0, 2, (3, 5))
+    gy = nb.rng.normal(0, 1, x.shape)
+    _, gx = _backward_of(nb, x, gy)
+    gx = nb.array(gx).astype(np.float64)
+    s = _reference_sigmoid(x)
+    expected = gy * s * (1 - s)
+    expect(gx.shape == x.shape, f"backward should return a gradient of x's shape {x.shape}, "
+                                f"got {gx.shape}")
+    if np.allclose(gx, expected, atol=1e-6):
+        pass
+    elif np.allclose(gx, gy, atol=1e-6):
+        expect(False, "your backward returns the incoming gradient gy unchanged: the chain rule "
+                      "multiplies it by the sigmoid's own derivative, dy/dx = y * (1 - y), so "
+                      "return gy * y * (1 - y)")
+    elif np.allclose(gx, s * (1 - s), atol=1e-6):
+        expect(False, "your backward returns y * (1 - y), the sigmoid's derivative alone: "
+                      "multiply it by the incoming gradient gy (the chain rule), "
+                      "gy * y * (1 - y)")
+    elif np.allclose(gx, gy * x * (1 - x), atol=1e-6):
+        expect(False, "your backward computes gy * x * (1 - x) with the input x: the "
+                      "derivative is y * (1 - y) with the output y = sigmoid(x), the retained "
+                      "output self.get_retained_outputs()[0]")
+    else:
+        error = float(np.abs(gx - expected).max())
+        expect(False, f"your backward's gradient differs from gy * y * (1 - y) by up to "
+                      f"{error:.2g}")
+    if nb.isinstance(_backward_of(nb, x, gy)[1], "chainer.Variable"):   # else: the next check
+        failed = _gradient_check(nb, "check_backward", x, gy)
+        expect(failed is None, "chainer.gradient_check.check_backward(sigmoid, x, gy, "
+                               "dtype=np.float64) fails: your backward disagrees with central "
+                               f"differences of your forward ({failed})")
+
+
+@lesson.check("1.11", points=1, timeout=15)
+def sigmoid_backward_returns_variables_from_retained_outputs(nb):
+    x = nb.rng.normal(0, 2, (2, 3))
+    gy, ggx = nb.rng.normal(0, 1, x.shape), nb.rng.normal(0, 1, x.shape)
+    _, gx = _backward_of(nb, x, gy)
+    expect(nb.isinstance(gx, "chainer.Variable"),
+           f"backward returned {getattr(gx, 'type_name', type(gx).__name__)} instead of a "
+           "Variable: a FunctionNode's backward gets Variables and returns Variables "
+           "(Chainer fails with \"'numpy.ndarray' object has no attribute 'raw_array'\" "
+           "otherwise); compute with gy and y = "
+           "self.get_retained_outputs()[0] themselves, not with their .array")
+    failed = _gradient_check(nb, "check_double_backward", x, gy, ggx)
+    expect(failed is None,
+           "your backward's result cannot be differentiated again "
+           "(chainer.gradient_check.check_double_backward fails): compute it with Variables "
+           "that are part of the graph: call self.retain_outputs((0,)) in forward and take y "
+           "from self.get_retained_outputs() in backward (an array saved in forward, or a new "
+           "chainer.Variable(...), is cut off from x)")
