@@ -40,7 +40,6 @@ shipped generator is small (width 32, 100-number code; 3,000 steps on the 4,000 
 digits, about 15 minutes on 2 shared CPU cores): it draws digits of which the reference CNN names
 about a third with confidence (real digits: 88 %); see bench/RESULTS.md and bench/gan_quality.py.
 """
-import hashlib
 import zipfile
 from pathlib import Path
 
@@ -50,6 +49,7 @@ import chainer.links as L
 import numpy
 
 from mlkit.atomic import atomic_write
+from mlkit.checksum import sha256_file as sha256
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 INIT_STD = 0.02
@@ -204,15 +204,6 @@ def save_model(model, path, info):
                 with archive.open(entry, "w") as member:
                     numpy.lib.format.write_array(member, arrays[key], allow_pickle=False)
     return sha256(path)
-
-
-def sha256(path):
-    """The SHA-256 of a file, as hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class WeightsError(RuntimeError):

@@ -40,7 +40,6 @@ The file is written byte-for-byte reproducibly (sorted members, fixed zip timest
 same run on the same machine gives the same checksum; another BLAS library or CPU may round
 differently, and the retrained file then differs in its last bits and in its checksum.
 """
-import hashlib
 import math
 import zipfile
 from pathlib import Path
@@ -52,6 +51,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from mlkit.atomic import atomic_write
+from mlkit.checksum import sha256_file as sha256_of
 
 SCALES = (2, 4)
 UPSAMPLERS = ("subpixel", "deconv")
@@ -356,15 +356,6 @@ def content_loss(features, sr, hr):
 
 
 # --- weights files -----------------------------------------------------------------------
-
-def sha256_of(path):
-    """The sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def _arrays_of(model):
     serializer = chainer.serializers.DictionarySerializer()

@@ -11,6 +11,7 @@ import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from mlkit.grading import fixtures
+from mlkit.grading.checks.common import expect_raw_scores
 from mlkit.grading.hints import expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -84,17 +85,6 @@ def _scores_shape_hint(shape, n=4):
     return (f"for {n} inputs your model returned an output of shape {shape}; a classifier of "
             f"2 classes gives 2 class scores per input, shape ({n}, 2): "
             "use L.Linear(2, 2) (2 inputs -> 2 class scores)")
-
-
-def _expect_raw_scores(scores, what):
-    """Class scores are unnormalised: softmax belongs to the loss, not to the model."""
-    scores = np.asarray(scores, np.float64)
-    probabilities = (scores.ndim == 2 and scores.shape[1] > 1 and (scores >= 0).all()
-                     and np.allclose(scores.sum(axis=1), 1, atol=1e-4))
-    expect(not probabilities,
-           f"{what} returns probabilities (each row sums to 1): return the raw class scores "
-           "(logits); F.softmax_cross_entropy applies the softmax itself, and a softmax inside "
-           "the model applies it twice")
 
 
 def _as_loss_float(nb, value, exercise_call):
@@ -241,7 +231,7 @@ def and_model_gives_two_class_scores(nb):
     x = nb.rng.normal(0, 2, (8, 2)).astype(np.float32)
     y = _output(nb, nb.make_and_model(), x)
     expect(y.shape == (8, 2), _scores_shape_hint(y.shape, 8))
-    _expect_raw_scores(y, "make_and_model()")
+    expect_raw_scores(y, "make_and_model()")
 
 
 @lesson.check("1.3", points=1, timeout=20)
@@ -443,7 +433,7 @@ def mlp_has_a_hidden_layer(nb):
         model = nb.make_xor_mlp(n_hidden)
         y = _output(nb, model, nb.rng.normal(0, 2, (4, 2)).astype(np.float32))
         expect(y.shape == (4, 2), _scores_shape_hint(y.shape))
-        _expect_raw_scores(y, f"make_xor_mlp({n_hidden})")
+        expect_raw_scores(y, f"make_xor_mlp({n_hidden})")
         widths = sorted(tuple(link.W.shape) for link in _linear_layers(nb, model))
         expect((n_hidden, 2) in widths and (2, n_hidden) in widths,
                f"make_xor_mlp({n_hidden}) should hold two Linear layers, 2 -> {n_hidden} "

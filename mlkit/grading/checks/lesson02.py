@@ -13,6 +13,7 @@ import numpy as np
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from mlkit.grading import fixtures
 from mlkit.grading.fixtures import lesson02 as fx
+from mlkit.grading.checks.common import expect_raw_scores
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -83,17 +84,6 @@ def _same_params(a, b, exact=False):
         return np.allclose(u, v, atol=1e-5, rtol=1e-4, equal_nan=True)
     return set(a) == set(b) and all(
         a[k] is not None and a[k].shape == b[k].shape and same(a[k], b[k]) for k in a)
-
-
-def _expect_raw_scores(scores, what):
-    """Class scores are unnormalised: the softmax belongs to the loss, not to the model."""
-    scores = np.asarray(scores, np.float64)
-    probabilities = (scores.ndim == 2 and scores.shape[1] > 1 and (scores >= 0).all()
-                     and np.allclose(scores.sum(axis=1), 1, atol=1e-4))
-    expect(not probabilities,
-           f"{what} returns probabilities (each row is positive and sums to 1): return the raw "
-           "class scores (logits) of the last Linear layer; F.softmax_cross_entropy applies the "
-           "softmax itself, so a softmax inside the model applies it twice")
 
 
 def _scores_shape_hint(what, shape, n, n_out):
@@ -223,7 +213,7 @@ def mlp_returns_ten_scores(nb):
     for x in (images, images.reshape(n, 784)):
         y = _train_mode_scores(nb, model, x)
         expect(y.shape == (n, 10), _scores_shape_hint(what, y.shape, n, 10))
-        _expect_raw_scores(y, what)
+        expect_raw_scores(y, what)
     n_out = int(nb.rng.integers(2, 10))
     what = f"MLP(n_hidden={n_hidden}, n_out={n_out})"
     y = _train_mode_scores(nb, _build(nb, "MLP", n_hidden=n_hidden, n_out=n_out), images)
@@ -573,7 +563,7 @@ def cnn_returns_ten_scores(nb):
     x = _images(nb.rng, n)
     y = _test_mode_scores(nb, _build(nb, "CNN"), x)
     expect(y.shape == (n, 10), _scores_shape_hint("CNN()", y.shape, n, 10))
-    _expect_raw_scores(y, "CNN()")
+    expect_raw_scores(y, "CNN()")
     n_out = int(nb.rng.integers(2, 10))
     y = _test_mode_scores(nb, _build(nb, "CNN", n_out=n_out), x)
     expect(y.shape == (n, n_out), _scores_shape_hint(f"CNN(n_out={n_out})", y.shape, n, n_out))
