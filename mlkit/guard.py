@@ -9,7 +9,7 @@ A demo cell of a lesson starts with the names it uses from earlier cells::
 When every name is defined and none of them is (or calls) an exercise's unfinished stub, the
 cell runs as if the line were not there. Otherwise it prints one line, for example::
 
-    ⏸ finish exercise 1.4 first: this cell uses `sgd_step`, which is still the stub to replace
+    (waiting) finish exercise 1.4 first: this cell uses `sgd_step`, which is still the stub to replace
 
 and the rest of the cell does not run: no traceback, no half-drawn figure, and "Run All" goes
 on to the next cell (the demos that need no exercise still run).
@@ -109,11 +109,11 @@ def unfinished(names, namespace):
     for name in names:
         exercise = _stub_of(namespace[name], namespace, set()) if name in namespace else None
         if exercise:
-            return (f"⏸ finish exercise {exercise} first: this cell uses `{name}`, which "
+            return (f"(waiting) finish exercise {exercise} first: this cell uses `{name}`, which "
                     "still waits for your code")
     for name in names:
         if name not in namespace and not hasattr(builtins, name):
-            return (f"⏸ `{name}` is not defined yet: run the cells above this one first "
+            return (f"(waiting) `{name}` is not defined yet: run the cells above this one first "
                     "(and finish their exercises)")
     return None
 

@@ -72,7 +72,7 @@ def test_in_ipython_the_cell_stops_quietly_and_the_next_cell_runs(shell, capsys)
     printed = capsys.readouterr().out
     assert result.success and result.error_in_exec is None   # "Run All" goes on
     assert printed.strip().splitlines() == [
-        "⏸ finish exercise 1.4 first: this cell uses `sgd_step`, which still waits for your code"]
+        "(waiting) finish exercise 1.4 first: this cell uses `sgd_step`, which still waits for your code"]
     assert "reached" not in shell.user_ns
     assert shell.run_cell("demo = 1 + 1").success              # a demo that needs nothing runs
 

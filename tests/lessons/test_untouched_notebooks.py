@@ -42,7 +42,7 @@ def test_untouched_notebook_cell_by_cell(path, tmp_path, monkeypatch):
             if error.ename == "NameError" or not cell.source.startswith("#| exercise"):
                 problems.append(f"cell {number} ({cell.source.splitlines()[0][:50]!r}): "
                                 f"{error.ename}: {error.evalue}")
-        lines = [line for line in text_of(cell).splitlines() if line.startswith("⏸")]
+        lines = [line for line in text_of(cell).splitlines() if line.startswith("(waiting) ")]
         if lines:
             waiting += 1
             assert len(lines) == 1 and "finish exercise" in lines[0], (number, lines)
