@@ -114,7 +114,10 @@ class SubpixelUpsampler(chainer.Chain):
     """x2 upsampling: conv3x3 C -> 4C, :func:`pixel_shuffle` by 2, PReLU.
 
     (N, C, H, W) -> (N, 4C, H, W) -> (N, C, 2H, 2W). Every output pixel is computed by the same
-    number of weights, so it cannot make the checkerboard pattern of :class:`DeconvUpsampler`.
+    number of weights, so it avoids the uneven overlap that gives :class:`DeconvUpsampler` its
+    checkerboard; its four sub-pixel filters start out different all the same, so a briefly
+    trained one can still show a (weaker) checkerboard unless they start equal (ICNR
+    initialisation) or the input is added back (the generator's ``image_skip``).
     """
 
     def __init__(self, channels):
