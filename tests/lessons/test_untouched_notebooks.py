@@ -9,7 +9,18 @@ import pytest
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
-LESSONS = sorted((REPO / "lessons").glob("0[1-3]_*.ipynb"))
+
+
+def uses_needs(path):
+    return "mlkit.needs(" in path.read_text(encoding="utf-8")
+
+
+# Every released lesson. A lesson still being written (06 at the time of writing) joins only
+# once its learner notebook guards its demo cells with `mlkit.needs(`: until then Run All on
+# it shows tracebacks by design, so it is left out here rather than failing. Lessons 1-5 use
+# mlkit.needs and are always in.
+LESSONS = [path for path in sorted((REPO / "lessons").glob("[0-9]*.ipynb"))
+           if path.name[:2] <= "05" or uses_needs(path)]
 
 
 def run_cell_by_cell(path, tmp_path, monkeypatch):
@@ -44,7 +55,11 @@ def test_untouched_notebook_cell_by_cell(path, tmp_path, monkeypatch):
                                 f"{error.ename}: {error.evalue}")
         lines = [line for line in text_of(cell).splitlines() if line.startswith("(waiting) ")]
         if lines:
-            waiting += 1
-            assert len(lines) == 1 and "finish exercise" in lines[0], (number, lines)
+            # a cell that uses an exercise's answer names the exercise; a cell that uses only
+            # what such a cell would have made (a trained model, a table of results) says that
+            # the name is not defined yet (mlkit.guard.unfinished): both are one line
+            assert len(lines) == 1 and ("finish exercise" in lines[0]
+                                        or "is not defined yet" in lines[0]), (number, lines)
+            waiting += "finish exercise" in lines[0]
     assert not problems, "\n".join(problems)
     assert waiting, "the demo cells that need an exercise say so"
