@@ -201,14 +201,17 @@ COMMANDS = {
 }
 
 
-def _parser():
+def _parser(argv=()):
+    """The parser; only the chosen subcommand's arguments are built (some import Chainer, and
+    `mlkit grade` starts its sandbox sooner without that)."""
     from mlkit import __version__
     parser = argparse.ArgumentParser(prog="mlkit", description="The course's command line.")
     parser.add_argument("--version", action="version", version=f"mlkit {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((word for word in argv if not word.startswith("-")), None)
     for name, command in COMMANDS.items():
         subparser = subcommands.add_parser(name, help=command.help, description=command.help)
-        if command.add_arguments is not None:
+        if command.add_arguments is not None and name == chosen:
             command.add_arguments(subparser)
         subparser.set_defaults(run=command.run)
     return parser
@@ -216,7 +219,8 @@ def _parser():
 
 def main(argv=None):
     """Run ``mlkit`` with ``argv`` (default: the command line); return the exit code."""
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(argv)
     args = parser.parse_args(argv)  # exits with 2 on a usage error
     if args.command is None:
         parser.print_help(sys.stderr)
