@@ -28,6 +28,20 @@ def plant(solution, mistakes, directory):
     return path
 
 
+def plant_and_grade(solution, planted, tmp_path_factory):
+    """``report(name)``: the grade of ``solution`` carrying the mistakes ``planted[name]``,
+    planted and graded once per test module (grading takes seconds)."""
+    from mlkit.grading.batch import grade_one
+    reports = {}
+
+    def report(name):
+        if name not in reports:
+            path = plant(solution, planted[name], tmp_path_factory.mktemp(f"mutated_{name}"))
+            reports[name] = grade_one(path)
+        return reports[name]
+    return report
+
+
 def rows_by_id(report):
     assert not report.get("error"), report.get("error")
     return {row["id"]: row for row in report["exercises"]}

@@ -20,7 +20,7 @@ import pytest
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson04 import lesson
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant, rows_by_id)
+                                   assert_untouched_scores_zero, plant_and_grade, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "04_sequences.ipynb"
@@ -69,15 +69,7 @@ PLANTED = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """``graded(name)``: the report of the solution carrying ``PLANTED[name]``, graded once."""
-    reports = {}
-
-    def report(name):
-        if name not in reports:
-            path = plant(SOLUTION, PLANTED[name], tmp_path_factory.mktemp(f"mutated_{name}"))
-            reports[name] = grade_one(path)
-        return reports[name]
-    return report
+    return plant_and_grade(SOLUTION, PLANTED, tmp_path_factory)
 
 
 @pytest.mark.slow
