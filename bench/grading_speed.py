@@ -82,11 +82,17 @@ def _join_cgroup():
 
 
 def _leave_cgroup():
+    """Move out and remove the cgroup, once the last worker in it has exited."""
     try:
         (CGROUP.parent / "cgroup.procs").write_text(str(os.getpid()))
-        CGROUP.rmdir()
     except OSError:
-        pass
+        return
+    for _ in range(50):
+        try:
+            CGROUP.rmdir()
+            return
+        except OSError:
+            time.sleep(0.1)
 
 
 def _cpu_seconds():
