@@ -45,6 +45,7 @@ in, that every array is made through ``xp``).
 import math
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -189,19 +190,37 @@ class MovingMnist:
     # ------------------------------------------------------------------ the pictures
 
     def generate(self, n_sequences, seed=0, *, start=0, channel_axis=False, xp=numpy,
-                 chunk=DEFAULT_CHUNK, progress=False):
+                 chunk=DEFAULT_CHUNK, progress=False, workers=None):
         """Sequences ``start, ..., start + n_sequences - 1`` as uint8 (T, N, H, W), or
         (T, N, 1, H, W) with ``channel_axis``; an ``xp`` array (NumPy or CuPy).
 
-        Made ``chunk`` sequences at a time, so beyond the output only a few MB are used;
-        ``progress`` shows a tqdm bar over the chunks.
+        Made ``chunk`` sequences at a time, so beyond the output only a few MB per worker are
+        used; ``progress`` shows a tqdm bar over the chunks. On NumPy, ``workers`` threads
+        (default: one per CPU core) render chunks side by side: NumPy's indexed copies release
+        the GIL, and chunks write disjoint canvases, so the result does not depend on them.
         """
         n_sequences = _positive_int("n_sequences", n_sequences)
         chunk = _positive_int("chunk", chunk)
+        workers = (os.cpu_count() or 1) if workers is None else _positive_int("workers", workers)
         out = xp.zeros((self.frames, n_sequences) + self.canvas, dtype=xp.uint8)
-        for first in _chunks(n_sequences, chunk, progress):
+
+        def make(first):
             count = min(chunk, n_sequences - first)
             self.render(out, first, self.motion(count, seed, start=start + first, xp=xp), xp=xp)
+
+        firsts = _chunks(n_sequences, chunk, progress)
+        if xp is not numpy or workers == 1 or n_sequences <= chunk:
+            for first in firsts:
+                make(first)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                jobs = [pool.submit(make, first) for first in range(0, n_sequences, chunk)]
+                bar = iter(firsts)
+                for job in jobs:
+                    job.result()   # in order, so the bar moves as chunks finish
+                    next(bar)
+                for _ in bar:      # lets a tqdm bar close itself
+                    pass
         return out[:, :, None] if channel_axis else out
 
     def render(self, out, first, motion, *, xp=numpy):

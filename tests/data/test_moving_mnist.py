@@ -218,6 +218,15 @@ def test_a_sequence_does_not_depend_on_its_batch_or_chunking():
     assert not np.array_equal(everything[:, 0], everything[:, 1])
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_threads_render_the_same_sequences(workers, capsys):
+    generator = MovingMnist(random_digits(), digits=3)
+    one_thread = generator.generate(23, seed=2, chunk=23, workers=1)
+    threaded = generator.generate(23, seed=2, chunk=4, workers=workers, progress=True)
+    np.testing.assert_array_equal(threaded, one_thread)
+    assert "6/6" in capsys.readouterr().err   # the bar counts every chunk
+
+
 def test_digits_come_from_the_chosen_split():
     mn = load_mnist(source="offline")
     for split, images in (("train", mn.train_images), ("test", mn.test_images)):
