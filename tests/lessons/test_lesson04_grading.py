@@ -6,12 +6,12 @@
   target, too few windows, a ``reset_state`` that resets nothing, one kind of recurrent layer
   for both kinds, no sigmoid, a roll-out without ``reset_state`` or one row too many, a bounce
   that flips the whole velocity or never clamps, digits overwritten or added instead of
-  max-combined, a metric averaged over the pixels, the first frame copied, a scalar mean frame,
-  a ConvLSTM without the forget gate or the output tanh) lose points in exactly those exercises,
+  max-combined or placed at (x, y), a metric averaged over the pixels, the first frame copied, a scalar mean frame,
+  a ConvLSTM without the forget gate, the output tanh or its gates in order) lose points in exactly those exercises,
   each with the hint that names its mistake, and keep all the others.
 
 ``grade_one`` grades in this process with a fresh sandboxed worker (a few seconds), so the
-mistakes are spread over three mutated notebooks, each graded once.
+mistakes are spread over four mutated notebooks, each graded once.
 """
 from pathlib import Path
 
@@ -50,6 +50,11 @@ PLANTED = {
         ("4.7", "last = inputs[:, -1:]", "last = inputs[:, :1]", "repeats the first input frame"),
         ("4.8", "h_new = F.sigmoid(o) * F.tanh(c_new)", "h_new = F.sigmoid(o) * c_new",
          "goes through tanh"),
+    ],
+    "d": [
+        ("4.5", "for digit, (y, x) in zip(digits, corners):",
+         "for digit, (x, y) in zip(digits, corners):", "instead of (y, x)"),
+        ("4.8", "i, f, o, g = F.split_axis(", "i, f, g, o = F.split_axis(", "order i, f, o, g"),
     ],
     "c": [
         ("4.1", "starts = range(height - k)", "starts = range(height - k - 1)", "28 - k ="),

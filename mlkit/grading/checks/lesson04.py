@@ -341,9 +341,11 @@ def digits_combine_with_max(nb):
     k = 3
     digits = rng.integers(0, 256, (k, h, w)).astype(np.uint8)
     digits[:, 0, :] = 0                                     # some black, as real digits have
-    y0, x0 = int(rng.integers(0, size - h - 4)), int(rng.integers(0, size - w - 4))
+    # Corners that also fit when read as (x, y), so that mistake gets its hint, not an error.
+    far = size - max(h, w)
+    y0, x0 = int(rng.integers(0, far - 4)), int(rng.integers(0, far - 4))
     corners = np.array([[y0, x0], [y0 + 3, x0 + 2],          # two overlapping digits
-                        [size - h, int(rng.integers(0, size - w))]], np.int64)
+                        [far, int(rng.integers(0, far))]], np.int64)
     frame = _array(nb, nb.compose_frame(digits.copy(), corners.copy(), size=size),
                    "compose_frame's frame")
     expected = _compose(digits, corners, size)
@@ -360,9 +362,11 @@ def digits_combine_with_max(nb):
     expect(not np.array_equal(frame, _compose(digits, corners, size, "set")),
            "where digits overlap the last digit covers the earlier one, black background and "
            "all; combine them with np.maximum instead of assigning")
-    swapped = _compose(digits.transpose(0, 2, 1), corners[:, ::-1], size).T
-    expect(not np.array_equal(frame, swapped),
-           "your frame is transposed: a corner is (row, column) = (y, x), the digit covers "
+    expect(not np.array_equal(frame, _compose(digits, corners[:, ::-1], size)),
+           "your digits sit at (x, y) instead of (y, x): a corner is (row, column) = (y, x), "
+           "the digit covers frame[y:y + h, x:x + w]")
+    expect(not np.array_equal(frame, expected.T),
+           "your frame is transposed: rows are y and columns x, the digit covers "
            "frame[y:y + h, x:x + w]")
     expect(False, f"the frame differs from the digits pasted at their corners and combined with "
                   f"np.maximum in {int(np.sum(frame != expected))} pixels")
