@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mlkit.grading.registry import lesson
+
 REPO = Path(__file__).resolve().parents[2]
 LEARNER = REPO / "lessons" / "01_logic_gates.ipynb"
 
@@ -29,7 +31,8 @@ def test_exercises_can_be_selected_with_their_marker():
     result = run_pytest("--notebook", str(LEARNER), "-m", "exercise(id='1.3')")
     assert result.returncode in (1, 5)
     selected = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
-    assert len(selected) == 3 and all("/1.3/" in line for line in selected), \
+    assert len(selected) == len(lesson(1).checks_for("1.3")) >= 2, result.stdout[-2000:]
+    assert all("/1.3/" in line for line in selected), \
         result.stdout[-2000:]
 
 

@@ -1,4 +1,4 @@
-"""Lesson 1, logic gates and define-by-run: the checks of its eleven exercises.
+"""Lesson 1, logic gates and define-by-run: the checks of its ten exercises.
 
 Each check builds its own data and models and compares the learner's answer with a reference
 computed here, so one exercise never depends on another one being right. Models and functions
@@ -12,21 +12,20 @@ import numpy as np
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from mlkit.grading import fixtures
 from mlkit.grading.checks.common import expect_raw_scores
-from mlkit.grading.hints import expect, is_a
+from mlkit.grading.hints import LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
 lesson = Lesson(1, "Logic gates and define-by-run", notebook="01_logic_gates")
 lesson.exercise("1.1", "Truth tables as Chainer data")
 lesson.exercise("1.2", "Noisy copies of a data set")
-lesson.exercise("1.3", "A one-layer AND classifier")
-lesson.exercise("1.4", "One SGD step by hand")
-lesson.exercise("1.5", "One step with a Chainer optimizer")
-lesson.exercise("1.6", "The best a line can do")
-lesson.exercise("1.7", "A hidden layer for XOR")
-lesson.exercise("1.8", "XOR as regression")
-lesson.exercise("1.9", "Walking the whole graph back")
-lesson.exercise("1.10", "Gradients by central differences")
-lesson.exercise("1.11", "A function with a hand-written backward")
+lesson.exercise("1.3", "Training AND by hand")
+lesson.exercise("1.4", "Training with a Chainer optimizer")
+lesson.exercise("1.5", "The best a line can do")
+lesson.exercise("1.6", "A hidden layer for XOR")
+lesson.exercise("1.7", "XOR as regression")
+lesson.exercise("1.8", "Walking the whole graph back")
+lesson.exercise("1.9", "Gradients by central differences")
+lesson.exercise("1.10", "A function with a hand-written backward")
 
 CORNERS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 GATES = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xor": [0, 1, 1, 0]}
@@ -101,17 +100,6 @@ def _as_loss_float(nb, value, exercise_call):
 def _same_params(a, b, atol=1e-6):
     return set(a) == set(b) and all(
         a[k].shape == b[k].shape and np.allclose(a[k], b[k], atol=atol, rtol=1e-5) for k in a)
-
-
-def _reference_step(model, optimizer, x, t, clear=True):
-    """One step as the lesson teaches it; ``clear=False`` is the forgotten-cleargrads mistake."""
-    import chainer.functions as F
-    loss = F.softmax_cross_entropy(model(x), t)
-    if clear:
-        model.cleargrads()
-    loss.backward()
-    optimizer.update()
-    return float(loss.array)
 
 
 def _output(nb, model, x):
@@ -208,50 +196,17 @@ def noisy_copies_have_chainer_dtypes(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.3 the AND model
+# 1.3 training AND by hand, 1.4 training with an optimizer
 
-@lesson.check("1.3", points=1, timeout=10)
-def and_model_is_one_fresh_layer(nb):
-    model = nb.make_and_model()
-    expect(nb.isinstance(model, "chainer.Link"),
-           f"make_and_model() should return a chainer Link (like L.Linear(...)), got "
-           f"{getattr(model, 'type_name', type(model).__name__)}")
-    expect(nb.make_and_model() is not model,
-           "make_and_model() returned the same object twice; build a new model on each call")
-    _output(nb, model, CORNERS)      # a lazily sized L.Linear(None, ...) gets its weights here
-    shapes = sorted(tuple(p.shape) for p in model.params())
-    expect(len(shapes) == 2 and sorted(len(s) for s in shapes) == [1, 2],
-           f"AND is linearly separable: one Linear layer (one weight matrix and one bias) is "
-           f"enough, and this exercise asks for exactly that; your model's parameters have "
-           f"shapes {shapes}")
+def _stale_twin(model):
+    import copy
+    stale = copy.deepcopy(model)
+    stale.cleargrads()                   # so that the accumulation shows as numbers, not NaN
+    return stale
 
-
-@lesson.check("1.3", points=1, timeout=10)
-def and_model_gives_two_class_scores(nb):
-    x = nb.rng.normal(0, 2, (8, 2)).astype(np.float32)
-    y = _output(nb, nb.make_and_model(), x)
-    expect(y.shape == (8, 2), _scores_shape_hint(y.shape, 8))
-    expect_raw_scores(y, "make_and_model()")
-
-
-@lesson.check("1.3", points=1, timeout=20)
-def and_model_learns_and(nb):
-    nb.seed(int(nb.rng.integers(1000)))
-    model = nb.make_and_model()
-    shape = _output(nb, model, CORNERS).shape
-    expect(shape == (4, 2), _scores_shape_hint(shape))
-    x, t = _table("and")
-    predicted = nb.array(nb.module("mlkit.grading.fixtures").train_adam(model, x, t, 200, 0.1))
-    accuracy = float((predicted == t).mean())
-    expect(accuracy == 1.0, f"after 200 Adam steps on AND your model reaches only "
-                            f"{100 * accuracy:.0f} % accuracy; a single L.Linear(2, 2) gets 100 %")
-
-
-# ---------------------------------------------------------------------------------------------
-# 1.4 and 1.5: one training step
 
 def _step_hint(name, before, after, stale, by_hand):
-    """Why the parameters after the learner's step(s) differ from the reference."""
+    """Why the parameters after the learner's steps differ from the reference."""
     if any(np.isnan(value).any() for value in after.values()):
         return (f"after {name} the parameters are NaN: a new Chainer parameter's gradient "
                 "starts out filled with NaN, and backward() adds to the gradient already there; "
@@ -263,13 +218,14 @@ def _step_hint(name, before, after, stale, by_hand):
         return (f"{name} did not change the parameters: call optimizer.update() after "
                 "loss.backward()")
     if stale is not None and _same_params(after, stale):
-        return (f"calling {name} twice moved the parameters by the sum of both steps' "
-                "gradients: Chainer adds each backward() to the gradients already there, so "
-                "call model.cleargrads() before loss.backward() in every step")
+        return (f"after several steps of {name} the parameters moved by the sum of all "
+                "steps' gradients: Chainer adds each backward() to the gradients already "
+                "there, so call model.cleargrads() before loss.backward() in every step")
     if by_hand:
-        return (f"after {name} the parameters differ from one step of gradient descent "
-                "(forward, model.cleargrads(), loss.backward(), then step against the gradient)")
-    return (f"after {name} the parameters differ from one optimizer step (forward, "
+        return (f"after {name} the parameters differ from steps of gradient descent "
+                "(each step: forward, model.cleargrads(), loss.backward(), then p.array -= "
+                "lr * p.grad for every p in model.params())")
+    return (f"after {name} the parameters differ from optimizer steps (each step: forward, "
             "model.cleargrads(), loss.backward(), optimizer.update())")
 
 
@@ -284,111 +240,288 @@ def _sgd_by_hand_reference(model, x, t, lr, clear=True):
     return float(loss.array)
 
 
-@lesson.check("1.4", points=1, timeout=10)
-def sgd_step_moves_against_the_gradient(nb):
+def _seeded_and_model(seed):
+    """What ``mlkit.seed(seed)`` followed by ``L.Linear(2, 2)`` makes (here, as the reference)."""
+    import chainer.links as L
+    mlkit.seed(int(seed))
+    return L.Linear(2, 2)
+
+
+def _noisy(gate, rng, copies=25, noise=0.15):
+    x, t = _table(gate)
+    x = np.repeat(x, copies, axis=0)
+    x = (x + rng.normal(0, noise, x.shape)).astype(np.float32)
+    return x, np.repeat(t, copies).astype(np.int32)
+
+
+def _losses(nb, losses, steps, call):
+    """The learner's list of losses as floats, or a hint."""
+    expect(isinstance(losses, (list, tuple)),
+           f"{call} should return the losses as a list, one float per step; got "
+           f"{getattr(losses, 'type_name', type(losses).__name__)}")
+    expect(len(losses) == steps, f"{call} ran {steps} steps and should return {steps} "
+                                 f"losses, one per step; got {len(losses)}")
+    return [_as_loss_float(nb, value, call) for value in losses]
+
+
+def _by_hand(nb, x, t, lr, steps, seed):
+    """``(model, losses)`` of the learner's ``train_by_hand``, or a hint."""
+    call = f"train_by_hand(x, t, lr={lr:.3g}, steps={steps}, seed={seed})"
+    answer = nb.train_by_hand(x, t, lr, steps, seed=seed)
+    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
+           f"{call} should return two things, (model, losses); got "
+           f"{getattr(answer, 'type_name', type(answer).__name__)}")
+    model, losses = answer
+    expect(nb.isinstance(model, "chainer.Link"),
+           f"{call} should return the trained model (a chainer Link such as L.Linear) first; "
+           f"got {getattr(model, 'type_name', type(model).__name__)}")
+    return model, losses, call
+
+
+def _expect_one_layer_of_two_scores(nb, model, what):
+    y = _output(nb, model, nb.rng.normal(0, 2, (8, 2)).astype(np.float32))
+    expect(y.shape == (8, 2), _scores_shape_hint(y.shape, 8))
+    expect_raw_scores(y, what)
+    shapes = sorted(tuple(p.shape) for p in model.params())
+    expect(shapes == [(2,), (2, 2)],
+           f"AND is linearly separable: one Linear layer, L.Linear(2, 2) (a weight matrix of "
+           f"shape (2, 2) and a bias of shape (2,)), is enough, and this exercise asks for "
+           f"exactly that; your model's parameters have shapes {shapes}")
+
+
+@lesson.check("1.3", points=1, timeout=10)
+def train_by_hand_builds_one_fresh_layer_of_two_scores(nb):
     x, t = _table("and")
-    lr = float(nb.rng.uniform(0.2, 0.8))
-    model, reference = _linear_pair(nb)
-    model.cleargrads()        # this check is about the step; the next one about cleargrads
-    before = _params(nb, model)
-    expected_loss = _sgd_by_hand_reference(reference, x, t, lr=lr)
-    loss = _as_loss_float(nb, nb.sgd_step(model, x, t, lr), "sgd_step(model, x, t, lr)")
-    expect(abs(loss - expected_loss) < 1e-5,
-           f"sgd_step returned loss {loss:.5f}; the softmax cross-entropy before the update is "
-           f"{expected_loss:.5f}")
-    after, expected = _params(nb, model), fixtures.params(reference)
-    uphill = {name: 2 * before[name] - expected[name] for name in before}  # W + lr * grad
-    expect(not _same_params(after, uphill),
-           "your step went uphill: subtract the gradient, p.array -= lr * p.grad")
-    expect(_same_params(after, expected), _step_hint("sgd_step", before, after, None, True))
+    seed = int(nb.rng.integers(1000))
+    untrained, _, call = _by_hand(nb, x, t, 0.5, 0, seed)
+    _expect_one_layer_of_two_scores(nb, untrained, "the model of train_by_hand")
+    model, _, call = _by_hand(nb, x, t, 0.5, 1, seed)
+    again, _, _ = _by_hand(nb, x, t, 0.5, 1, seed)
+    expect(again is not model,
+           f"{call} returned the same model object twice; build a new L.Linear on each call")
+    _expect_one_layer_of_two_scores(nb, model, "the model of train_by_hand")
 
 
-def _stale_twin(model):
-    import copy
-    stale = copy.deepcopy(model)
-    stale.cleargrads()                   # so that the accumulation shows as numbers, not NaN
-    return stale
-
-
-@lesson.check("1.4", points=1, timeout=10)
-def sgd_step_twice_clears_gradients(nb):
-    x, t = _table("xor")
-    model, reference = _two_layer_pair(nb)     # fresh: the gradients are NaN until cleared
-    before = _params(nb, model)
-    stale = _stale_twin(reference)
-    for _ in range(2):
-        _sgd_by_hand_reference(stale, x, t, lr=0.3, clear=False)
-        _sgd_by_hand_reference(reference, x, t, lr=0.3)
-        nb.sgd_step(model, x, t, 0.3)
-    after = _params(nb, model)
-    expect(_same_params(after, fixtures.params(reference)),
-           _step_hint("sgd_step", before, after, fixtures.params(stale), True))
-
-
-@lesson.check("1.5", points=1, timeout=10)
-def train_step_returns_the_loss(nb):
+@lesson.check("1.3", points=1, timeout=10)
+def train_by_hand_is_seeded_and_returns_each_loss(nb):
     import chainer.functions as F
-    x, t = _table("or")
-    model, reference = _linear_pair(nb)
-    optimizer, _ = _optimizer_pair(nb, "SGD", lr=0.5)
-    optimizer.setup(model)
-    expected = float(F.softmax_cross_entropy(reference(x), t).array)
-    loss = _as_loss_float(nb, nb.train_step(model, optimizer, x, t),
-                          "train_step(model, optimizer, x, t)")
-    expect(abs(loss - expected) < 1e-5,
-           f"train_step returned loss {loss:.5f}; the softmax cross-entropy before the update "
-           f"is {expected:.5f}")
-
-
-@lesson.check("1.5", points=1, timeout=10)
-def train_step_lets_the_optimizer_update(nb):
     x, t = _table("and")
-    for name, settings in (("SGD", {"lr": 0.5}), ("Adam", {"alpha": 0.05})):
-        model, reference = _linear_pair(nb)
-        model.cleargrads()    # the next check is the one about cleargrads
-        reference.cleargrads()
+    seed, steps, lr = int(nb.rng.integers(1000)), int(nb.rng.integers(3, 7)), 0.5
+    _expect_one_layer_of_two_scores(nb, _by_hand(nb, x, t, lr, 0, seed)[0],
+                                    "the model of train_by_hand")
+    _, losses, call = _by_hand(nb, x, t, lr, steps, seed)
+    losses = _losses(nb, losses, steps, call)
+    _, again, _ = _by_hand(nb, x, t, lr, steps, seed)
+    again = _losses(nb, again, steps, call)
+    expect(abs(losses[0] - again[0]) < 1e-7,
+           f"two calls of {call} gave different losses ({losses[0]:.4f} and {again[0]:.4f} at "
+           "the first step): call mlkit.seed(seed) first, then build the model, so that the "
+           "same seed gives the same run")
+    reference = _seeded_and_model(seed)
+    expected = [_sgd_by_hand_reference(reference, x, t, lr) for _ in range(steps + 1)]
+    if np.allclose(losses, expected[1:], atol=1e-5):
+        expect(False, f"{call} returned the loss after each update; return the loss of each "
+                      "step's forward pass, computed before the update")
+    expect(abs(losses[0] - expected[0]) < 1e-5,
+           f"the first loss of {call} is {losses[0]:.5f}; the softmax cross-entropy of the "
+           f"L.Linear(2, 2) built right after mlkit.seed({seed}) is {expected[0]:.5f} (seed "
+           "first, then build the model, then train it)")
+
+
+def _rounded(values):
+    return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
+
+
+@lesson.check("1.3", points=2, timeout=10)
+def train_by_hand_steps_downhill_exactly(nb):
+    x, t = _table("xor")
+    seed, steps = int(nb.rng.integers(1000)), int(nb.rng.integers(3, 6))
+    lr = float(nb.rng.uniform(0.2, 0.8))
+    before = fixtures.params(_seeded_and_model(seed))
+    start, _, call = _by_hand(nb, x, t, lr, 0, seed)
+    _expect_one_layer_of_two_scores(nb, start, "the model of train_by_hand")
+    expect(_same_params(_params(nb, start), before, atol=0),
+           f"with steps=0, train_by_hand(..., seed={seed}) should return the untrained model "
+           f"that L.Linear(2, 2) makes right after mlkit.seed({seed}); yours has other "
+           "weights: call mlkit.seed(seed) first, then build the model, so that the same seed "
+           "gives the same run")
+    model, _, call = _by_hand(nb, x, t, lr, steps, seed)
+    after = _params(nb, model)
+    reference, uphill, stale = (_seeded_and_model(seed) for _ in range(3))
+    stale.cleargrads()                   # cleared once only: the sums show as numbers, not NaN
+    expected = []
+    for _ in range(steps):
+        expected.append(_sgd_by_hand_reference(reference, x, t, lr))
+        _sgd_by_hand_reference(uphill, x, t, -lr)
+        _sgd_by_hand_reference(stale, x, t, lr, clear=False)
+    expect(not _same_params(after, fixtures.params(uphill)),
+           "your steps went uphill: subtract the gradient, p.array -= lr * p.grad")
+    expect(_same_params(after, fixtures.params(reference)),
+           _step_hint(call, before, after, fixtures.params(stale), True))
+    _, losses, _ = _by_hand(nb, x, t, lr, steps, seed)
+    losses = _losses(nb, losses, steps, call)
+    expect(np.allclose(losses, expected, atol=1e-5),
+           f"{call} returned the losses {_rounded(losses)}; its steps have the losses "
+           f"{_rounded(expected)} (each step's loss before its update)")
+
+
+@lesson.check("1.3", points=1, timeout=20)
+def train_by_hand_learns_and(nb):
+    x, t = _noisy("and", nb.rng)
+    seed = int(nb.rng.integers(1000))
+    _expect_one_layer_of_two_scores(nb, _by_hand(nb, x, t, 0.5, 0, seed)[0],
+                                    "the model of train_by_hand")
+    model, _, _ = _by_hand(nb, x, t, 0.5, 300, seed)
+    scores = _output(nb, model, x)
+    expect(scores.shape == (len(x), 2), _scores_shape_hint(scores.shape, len(x)))
+    accuracy = float((scores.argmax(axis=1) == t).mean())
+    expect(accuracy >= 0.95,
+           f"after 300 steps of lr 0.5 on noisy AND your model classifies only "
+           f"{100 * accuracy:.0f} % of the points right; L.Linear(2, 2) trained by gradient "
+           "descent gets 95 % or more")
+
+
+def _reference_step(model, optimizer, x, t, clear=True):
+    """One step as the lesson teaches it; ``clear=False`` is the forgotten-cleargrads mistake.
+    Returns (loss, accuracy) of the scores before the update."""
+    import chainer.functions as F
+    y = model(x)
+    loss = F.softmax_cross_entropy(y, t)
+    accuracy = float(F.accuracy(y, t).array)
+    if clear:
+        model.cleargrads()
+    loss.backward()
+    optimizer.update()
+    return float(loss.array), accuracy
+
+
+def _fit(nb, model, optimizer, x, t, steps):
+    """The learner's ``fit`` history as two lists of floats, or a hint."""
+    call = f"fit(model, optimizer, x, t, steps={steps})"
+    history = nb.fit(model, optimizer, x, t, steps)
+    expect(isinstance(history, dict) and {"loss", "accuracy"} <= set(history),
+           f"{call} should return a dict with the lists 'loss' and 'accuracy'; got "
+           + (f"a dict with the keys {sorted(map(str, history))}" if isinstance(history, dict)
+              else getattr(history, "type_name", type(history).__name__)))
+    losses = _losses(nb, history["loss"], steps, call + "['loss']")
+    accuracies = history["accuracy"]
+    expect(isinstance(accuracies, (list, tuple)) and len(accuracies) == steps,
+           f"{call}['accuracy'] should hold one accuracy per step, {steps} floats")
+    expect(all(isinstance(a, (float, np.floating)) for a in accuracies),
+           f"{call}['accuracy'] should hold floats, float(F.accuracy(y, t).array); got "
+           f"{[getattr(a, 'type_name', type(a).__name__) for a in accuracies][:3]}")
+    return losses, [float(a) for a in accuracies], call
+
+
+def _set_up(nb, model, name, **settings):
+    """``(optimizer in the worker set up on model, a twin of it here)``."""
+    optimizer, twin = _optimizer_pair(nb, name, **settings)
+    optimizer.setup(model)
+    return optimizer, twin
+
+
+@lesson.check("1.4", points=1, timeout=10)
+def fit_returns_the_loss_and_accuracy_before_each_step(nb):
+    import chainer.functions as F
+    x, t = _noisy("or", nb.rng, copies=4, noise=0.4)
+    model, reference = _linear_pair(nb)
+    optimizer, _ = _set_up(nb, model, "SGD", lr=0.5)
+    steps = int(nb.rng.integers(2, 5))
+    losses, _, call = _fit(nb, model, optimizer, x, t, steps)
+    expected = float(F.softmax_cross_entropy(reference(x), t).array)
+    expect(abs(losses[0] - expected) < 1e-5,
+           f"the first loss of {call} is {losses[0]:.5f}; the softmax cross-entropy of the "
+           f"model before any update is {expected:.5f}: record each step's loss before "
+           "optimizer.update(), as float(loss.array)")
+
+
+@lesson.check("1.4", points=1, timeout=10)
+def fit_sets_the_optimizer_up(nb):
+    x, t = _table("and")
+    model, _ = _linear_pair(nb)
+    optimizer, _ = _optimizer_pair(nb, "SGD", lr=0.5)      # not set up: fit's job
+    try:
+        nb.fit(model, optimizer, x, t, 2)
+    except LearnerError as error:
+        if error.is_a("AttributeError") and "NoneType" in error.message:
+            expect(False, "fit failed on an optimizer that was not set up yet: call "
+                          "optimizer.setup(model) at the start of fit, so that the optimizer "
+                          "knows which parameters to update")
+        raise
+    expect(optimizer.target is model,
+           "after fit the optimizer is not set up on the model it trained: call "
+           "optimizer.setup(model) at the start of fit")
+
+
+@lesson.check("1.4", points=2, timeout=10)
+def fit_lets_the_optimizer_step(nb):
+    x, t = _table("xor")
+    for name, settings in (("Adam", {"alpha": 0.05}), ("SGD", {"lr": 0.5})):
+        model, reference = _two_layer_pair(nb)     # fresh: the gradients are NaN until cleared
         before = _params(nb, model)
-        optimizer, reference_optimizer = _optimizer_pair(nb, name, **settings)
-        optimizer.setup(model)
+        optimizer, reference_optimizer = _set_up(nb, model, name, **settings)
         reference_optimizer.setup(reference)
-        _reference_step(reference, reference_optimizer, x, t)
-        nb.train_step(model, optimizer, x, t)
+        stale = _stale_twin(reference)
+        _, stale_optimizer = _optimizer_pair(nb, name, **settings)
+        stale_optimizer.setup(stale)
+        steps = 3
+        losses, _, call = _fit(nb, model, optimizer, x, t, steps)
+        expected = [_reference_step(reference, reference_optimizer, x, t)[0]
+                    for _ in range(steps)]
+        for _ in range(steps):
+            _reference_step(stale, stale_optimizer, x, t, clear=False)
         after = _params(nb, model)
         expect(not _same_params(after, before, atol=0),
-               f"train_step did not change the parameters with {name}: call "
-               "optimizer.update() after loss.backward() (and cleargrads before backward)")
-        expect(not any(np.isnan(v).any() for v in after.values()),
-               _step_hint("train_step", before, after, None, False))
+               f"{call} did not change the parameters with {name}: call "
+               "optimizer.update() after loss.backward() in every step")
+        if not any(np.isnan(v).any() for v in after.values()) and name == "Adam":
+            expect(_same_params(after, fixtures.params(reference)) or
+                   _same_params(after, fixtures.params(stale)),
+                   f"with {name}, fit's steps should change the parameters exactly as "
+                   "optimizer.update() does after each loss.backward(); let the optimizer "
+                   "make the step (do not update p.array yourself)")
         expect(_same_params(after, fixtures.params(reference)),
-               f"with {name}, one train_step should change the parameters exactly as one "
-               "optimizer.update() after loss.backward(); let the optimizer make the step "
-               "(do not update p.array yourself)")
+               _step_hint(call, before, after, fixtures.params(stale), False))
+        expect(np.allclose(losses, expected, atol=1e-5),
+               f"with {name} {call} returned the losses {_rounded(losses)}; the steps have "
+               f"the losses {_rounded(expected)} (each before its update)")
 
 
-@lesson.check("1.5", points=1, timeout=10)
-def train_step_twice_clears_gradients(nb):
-    x, t = _table("xor")
-    model, reference = _two_layer_pair(nb)     # fresh: the gradients are NaN until cleared
-    before = _params(nb, model)
-    stale = _stale_twin(reference)
-    optimizer, reference_optimizer = _optimizer_pair(nb, "SGD", lr=0.3)
-    _, stale_optimizer = _optimizer_pair(nb, "SGD", lr=0.3)
-    optimizer.setup(model)
-    reference_optimizer.setup(reference)
-    stale_optimizer.setup(stale)
-    for _ in range(2):
-        nb.train_step(model, optimizer, x, t)
-        _reference_step(reference, reference_optimizer, x, t)
-        _reference_step(stale, stale_optimizer, x, t, clear=False)
-    after = _params(nb, model)
-    expect(_same_params(after, fixtures.params(reference)),
-           _step_hint("train_step", before, after, fixtures.params(stale), False))
+@lesson.check("1.4", points=1, timeout=10)
+def fit_measures_accuracy_on_the_same_scores(nb):
+    import chainer
+    import chainer.functions as F
+    for _ in range(10):            # a case where one step changes the accuracy, so that
+        x, t = _noisy("and", nb.rng, copies=16, noise=0.5)    # before and after differ
+        W, b = _linear_weights(nb.rng)
+        reference = fixtures.linear(W, b)
+        twin = fixtures.linear(W, b)
+        optimizer = chainer.optimizers.SGD(lr=2.0).setup(twin)
+        before = float(F.accuracy(reference(x), t).array)
+        _reference_step(twin, optimizer, x, t)
+        after = float(F.accuracy(twin(x), t).array)
+        if abs(before - after) > 0.02:
+            break
+    model = nb.module("mlkit.grading.fixtures").linear(W, b)
+    optimizer, _ = _set_up(nb, model, "SGD", lr=2.0)
+    _, accuracies, call = _fit(nb, model, optimizer, x, t, 1)
+    if abs(accuracies[0] - 100 * before) < 1e-3 and before > 0:
+        expect(False, f"{call}['accuracy'] holds {accuracies[0]:.1f}, a percentage; return the "
+                      "fraction of points right, between 0 and 1")
+    if abs(accuracies[0] - after) < 1e-6 and abs(before - after) > 1e-6:
+        expect(False, f"{call}['accuracy'] holds the accuracy after the update; measure it on "
+                      "the scores of the step's own forward pass, F.accuracy(y, t) with "
+                      "y = model(x), before the update, as the loss")
+    expect(abs(accuracies[0] - before) < 1e-6,
+           f"{call}['accuracy'][0] is {accuracies[0]:.4f}; the accuracy of the model's scores "
+           f"before the update is {before:.4f} (F.accuracy(y, t), the fraction of points whose "
+           "highest score is at their label)")
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.6 the best linear classifier
+# 1.5 the best linear classifier
 
-@lesson.check("1.6", points=1, timeout=10)
+@lesson.check("1.5", points=1, timeout=10)
 def a_line_solves_and_and_or(nb):
     for gate in ("and", "or"):
         x, t = _table(gate)
@@ -402,7 +535,7 @@ def a_line_solves_and_and_or(nb):
                "best (maximum) accuracy, where accuracy = mean of (argmax of the 2 scores == t)")
 
 
-@lesson.check("1.6", points=1, timeout=10)
+@lesson.check("1.5", points=1, timeout=10)
 def a_line_stays_at_75_percent_on_xor(nb):
     x, t = _table("xor")
     for _ in range(2):
@@ -421,13 +554,13 @@ def a_line_stays_at_75_percent_on_xor(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.7 the MLP
+# 1.6 the MLP
 
 def _linear_layers(nb, model):
     return [link for link in model.links() if nb.isinstance(link, "chainer.links.Linear")]
 
 
-@lesson.check("1.7", points=1, timeout=10)
+@lesson.check("1.6", points=1, timeout=10)
 def mlp_has_a_hidden_layer(nb):
     for n_hidden in (3, int(nb.rng.integers(5, 12))):
         model = nb.make_xor_mlp(n_hidden)
@@ -441,7 +574,7 @@ def mlp_has_a_hidden_layer(nb):
                f"its Linear weights have shapes {widths}")
 
 
-@lesson.check("1.7", points=1, timeout=10)
+@lesson.check("1.6", points=1, timeout=10)
 def mlp_is_not_linear(nb):
     model = nb.make_xor_mlp(8)
     a = nb.rng.normal(0, 1, (64, 2)).astype(np.float32)
@@ -453,7 +586,7 @@ def mlp_is_not_linear(nb):
                        "nonlinearity such as F.tanh, F.sigmoid or F.relu to the hidden layer")
 
 
-@lesson.check("1.7", points=1, timeout=25)
+@lesson.check("1.6", points=1, timeout=25)
 def mlp_learns_xor(nb):
     x, t = _table("xor")
     accuracies = []
@@ -470,62 +603,106 @@ def mlp_learns_xor(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.8 XOR as regression
+# 1.7 XOR as regression
 
-def _regression_loss(nb, model, x, t):
+def _fit_regression(nb, model, optimizer, x, t, steps):
+    """The learner's ``fit_regression`` losses as floats, or a hint (the dtype and shape traps
+    of F.mean_squared_error get their own)."""
+    call = f"fit_regression(model, optimizer, x, t, steps={steps})"
     try:
-        return nb.xor_regression_loss(model, x, t)
-    except Exception as error:
-        if is_a(error, "InvalidType"):
-            message = str(getattr(error, "message", error))
-            if "shape" in message:
+        losses = nb.fit_regression(model, optimizer, x, t, steps)
+    except LearnerError as error:
+        if error.is_a("InvalidType"):
+            if "shape" in error.message:
                 expect(False, "F.mean_squared_error needs targets of the output's shape (N, 1); "
                               "turn the labels into a column: t.astype(np.float32).reshape(-1, 1)")
-            if "dtype" in message:
+            if "dtype" in error.message:
                 expect(False, "F.mean_squared_error needs float32 targets like the model's "
                               "output; convert the int32 labels: "
                               "t.astype(np.float32).reshape(-1, 1)")
         raise
+    return _losses(nb, losses, steps, call), call
 
 
-@lesson.check("1.8", points=1, timeout=10)
-def regression_loss_is_the_mean_squared_error(nb):
-    x, t = _table("xor")
-    model, reference = _linear_pair(nb, n_out=1)
-    value = float(nb.array(_regression_loss(nb, model, x, t)))
-    y = x.astype(np.float64) @ reference.W.array.T.astype(np.float64) + reference.b.array
-    expected = float(((y[:, 0] - t) ** 2).mean())
-    expect(abs(value - expected) < 1e-5,
-           f"for a model with one output the mean squared error against the labels is "
-           f"{expected:.5f}; yours gave {value:.5f} (mean over the points of (y - t)^2, "
-           "F.mean_squared_error)")
+def _regression_pair(nb, hidden=8):
+    weights = (*_linear_weights(nb.rng, 2, hidden), *_linear_weights(nb.rng, hidden, 1))
+    return nb.module("mlkit.grading.fixtures").two_layer(*weights), fixtures.two_layer(*weights)
 
 
-@lesson.check("1.8", points=1, timeout=10)
-def regression_loss_can_be_backpropagated(nb):
+def _regression_step(model, optimizer, x, target):
     import chainer.functions as F
-    x, t = _table("xor")
-    model, reference = _linear_pair(nb, n_out=1)
-    loss = _regression_loss(nb, model, x, t)
-    expect(nb.isinstance(loss, "chainer.Variable"),
-           f"xor_regression_loss should return the loss Variable (so that loss.backward() "
-           f"works), got {getattr(loss, 'type_name', type(loss).__name__)}")
+    loss = F.mean_squared_error(model(x), target)
     model.cleargrads()
     loss.backward()
-    expected = F.mean_squared_error(reference(x), t.astype(np.float32).reshape(-1, 1))
-    reference.cleargrads()
-    expected.backward()
-    grad = model.W.grad
-    expect(grad is not None and np.allclose(nb.array(grad), reference.W.grad, atol=1e-6),
-           "loss.backward() did not give the gradient of the mean squared error with respect to "
-           "the model's weights: compute the loss from model(x) with Chainer functions")
+    optimizer.update()
+    return float(loss.array)
+
+
+@lesson.check("1.7", points=1, timeout=10)
+def regression_losses_are_the_mean_squared_error(nb):
+    x, t = _noisy("xor", nb.rng, copies=3, noise=0.2)
+    model, reference = _regression_pair(nb)
+    optimizer, _ = _set_up(nb, model, "SGD", lr=0.1)
+    losses, call = _fit_regression(nb, model, optimizer, x, t, 2)
+    y = np.asarray(reference(x).array, np.float64)[:, 0]
+    expected = float(((y - t) ** 2).mean())
+    expect(abs(losses[0] - expected) < 1e-5,
+           f"the first loss of {call} is {losses[0]:.5f}; the mean squared error of the model's "
+           f"one output against the labels, before any update, is {expected:.5f} (the mean "
+           "over the points of (y - t)^2, F.mean_squared_error with float32 targets of shape "
+           "(N, 1))")
+
+
+@lesson.check("1.7", points=1, timeout=10)
+def regression_steps_the_optimizer(nb):
+    x, t = _table("xor")
+    model, reference = _regression_pair(nb, hidden=3)   # fresh: the gradients are NaN until cleared
+    before = _params(nb, model)
+    optimizer, reference_optimizer = _set_up(nb, model, "Adam", alpha=0.05)
+    reference_optimizer.setup(reference)
+    target = t.astype(np.float32).reshape(-1, 1)
+    stale = _stale_twin(reference)
+    _, stale_optimizer = _optimizer_pair(nb, "Adam", alpha=0.05)
+    stale_optimizer.setup(stale)
+    steps = 3
+    losses, call = _fit_regression(nb, model, optimizer, x, t, steps)
+    expected = [_regression_step(reference, reference_optimizer, x, target) for _ in range(steps)]
+    for _ in range(steps):
+        import chainer.functions as F
+        loss = F.mean_squared_error(stale(x), target)
+        loss.backward()
+        stale_optimizer.update()
+    after = _params(nb, model)
+    expect(_same_params(after, fixtures.params(reference)),
+           _step_hint(call, before, after, fixtures.params(stale), False))
+    expect(np.allclose(losses, expected, atol=1e-5),
+           f"{call} returned the losses {_rounded(losses)}; the steps have the losses "
+           f"{_rounded(expected)} (each before its update)")
+
+
+@lesson.check("1.7", points=1, timeout=25)
+def regression_learns_xor(nb):
+    x, t = _noisy("xor", nb.rng, copies=20, noise=0.1)
+    corners, labels = _table("xor")
+    outcomes = []
+    for _ in range(3):
+        model, _ = _regression_pair(nb)
+        optimizer, _ = _set_up(nb, model, "Adam", alpha=0.05)
+        losses, _ = _fit_regression(nb, model, optimizer, x, t, 400)
+        predicted = (_output(nb, model, corners)[:, 0] > 0.5).astype(np.int32)
+        outcomes.append(f"{int((predicted == labels).sum())} of 4 (MSE {losses[-1]:.3f})")
+        if np.array_equal(predicted, labels):
+            return
+    expect(False, f"trained by your fit_regression with Adam for 400 steps from 3 random "
+                  f"starts, a 2-8-1 tanh network got {', '.join(outcomes)} XOR corners right "
+                  "with the threshold 0.5; it gets all 4")
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.9 the graph
+# 1.8 the graph
 
 def _walk(y, every_input=True, once=True):
-    """(functions, leaf nodes) breadth-first from y, as exercise 1.9 defines the walk.
+    """(functions, leaf nodes) breadth-first from y, as exercise 1.8 defines the walk.
     ``every_input=False`` is the walk that follows only each function's first input,
     ``once=False`` the walk that lists a shared function or leaf each time it is reached."""
     functions, leaves, seen, queue = [], [], set(), [y.node]
@@ -629,7 +806,7 @@ def _expect_leaves(leaves, y, what):
 
 
 def _graphs(F, operator, variable, make_linear, make_mlp, x, t):
-    """The graphs 1.9 asks about, ``(what, y)``, built with the given modules (in the worker
+    """The graphs 1.8 asks about, ``(what, y)``, built with the given modules (in the worker
     or here) from the same numbers."""
     x_var, t_var = variable(x, name="x"), variable(t, name="t")
     targets = variable(t.astype(np.float32).reshape(-1, 1), name="targets")
@@ -677,21 +854,21 @@ def _graph_pairs(nb):
             for kind in here}
 
 
-@lesson.check("1.9", points=1, timeout=5)
+@lesson.check("1.8", points=1, timeout=5)
 def graph_walk_lists_the_functions(nb):
     graphs = _graph_pairs(nb)
     for what, y, remote_y in graphs["models"] + graphs["chains"]:
         _expect_functions(_answer(nb, remote_y, what)[0], y, what)
 
 
-@lesson.check("1.9", points=1, timeout=5)
+@lesson.check("1.8", points=1, timeout=5)
 def graph_walk_reaches_the_parameters(nb):
     graphs = _graph_pairs(nb)
     for what, y, remote_y in graphs["models"] + graphs["chains"][:1]:
         _expect_leaves(_answer(nb, remote_y, what)[1], y, what)
 
 
-@lesson.check("1.9", points=1, timeout=5)
+@lesson.check("1.8", points=1, timeout=5)
 def graph_walk_follows_every_branch_once(nb):
     for what, y, remote_y in _graph_pairs(nb)["branches"]:
         functions, leaves = _answer(nb, remote_y, what)
@@ -700,7 +877,7 @@ def graph_walk_follows_every_branch_once(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.10 numerical gradients
+# 1.9 numerical gradients
 
 def _numerical(nb, f, x, eps, what):
     kept = nb.keep(x.copy())
@@ -734,7 +911,7 @@ def _expect_gradient(grad, exact, one_sided, what):
                           "divide the change of f by 2 eps")
 
 
-@lesson.check("1.10", points=1, timeout=10)
+@lesson.check("1.9", points=1, timeout=10)
 def numerical_gradient_matches_calculus(nb):
     remote_fixtures = nb.module("mlkit.grading.fixtures")
     cases = [("sum(x ** 2)", fixtures.power_sum(2), remote_fixtures.power_sum(2),
@@ -748,7 +925,7 @@ def numerical_gradient_matches_calculus(nb):
         _expect_gradient(grad, derivative(x), _one_sided(f, x, 1e-3), what)
 
 
-@lesson.check("1.10", points=1, timeout=10)
+@lesson.check("1.9", points=1, timeout=10)
 def numerical_gradient_matches_backward(nb):
     import chainer
     import chainer.functions as F
@@ -766,7 +943,7 @@ def numerical_gradient_matches_backward(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1.11 a FunctionNode of one's own
+# 1.10 a FunctionNode of one's own
 
 def _reference_sigmoid(x):
     return 1 / (1 + np.exp(-np.asarray(x, np.float64)))
@@ -810,7 +987,7 @@ def _gradient_check(nb, name, *args):
     return None
 
 
-@lesson.check("1.11", points=1, timeout=10)
+@lesson.check("1.10", points=1, timeout=10)
 def sigmoid_is_a_function_node_of_your_own(nb):
     expect(nb.isinstance(nb.Sigmoid(), "chainer.FunctionNode"),
            "Sigmoid should be a subclass of chainer.FunctionNode: class "
@@ -824,7 +1001,7 @@ def sigmoid_is_a_function_node_of_your_own(nb):
            f"Variable it returned was made by {made_by}")
 
 
-@lesson.check("1.11", points=1, timeout=10)
+@lesson.check("1.10", points=1, timeout=10)
 def sigmoid_forward_matches_F_sigmoid(nb):
     for dtype in (np.float64, np.float32):
         x = nb.rng.normal(0, 3, (int(nb.rng.integers(2, 6)), 7)).astype(dtype)
@@ -844,7 +1021,7 @@ def sigmoid_forward_matches_F_sigmoid(nb):
                              "entry")
 
 
-@lesson.check("1.11", points=1, timeout=10)
+@lesson.check("1.10", points=1, timeout=10)
 def sigmoid_forward_keeps_the_dtype(nb):
     for dtype in (np.float32, np.float64, np.float16):
         x = nb.rng.normal(0, 2, (3, 4)).astype(dtype)
@@ -858,7 +1035,7 @@ def sigmoid_forward_keeps_the_dtype(nb):
                "np.float64 numbers")
 
 
-@lesson.check("1.11", points=1, timeout=15)
+@lesson.check("1.10", points=1, timeout=15)
 def sigmoid_backward_is_the_derivative(nb):
     x = nb.rng.normal(0, 2, (3, 5))
     gy = nb.rng.normal(0, 1, x.shape)
@@ -893,7 +1070,7 @@ def sigmoid_backward_is_the_derivative(nb):
                                f"differences of your forward ({failed})")
 
 
-@lesson.check("1.11", points=1, timeout=15)
+@lesson.check("1.10", points=1, timeout=15)
 def sigmoid_backward_returns_variables_from_retained_outputs(nb):
     x = nb.rng.normal(0, 2, (2, 3))
     gy, ggx = nb.rng.normal(0, 1, x.shape), nb.rng.normal(0, 1, x.shape)
