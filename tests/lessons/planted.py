@@ -77,3 +77,36 @@ def assert_mistakes_cost_only_their_exercise(lesson, report, mistakes, partial=T
         for phrase in filter(None, broken[exercise_id]):
             assert any(phrase in hint for hint in row["hints"]), \
                 f"{exercise_id}: no hint mentions {phrase!r}: {row['hints']}"
+
+
+def solution_block(solution, exercise_id, index=0):
+    """The text between the ``index``-th ``### BEGIN SOLUTION`` / ``### END SOLUTION`` pair of
+    exercise ``exercise_id``'s cell (the marker lines themselves excluded)."""
+    import re
+    notebook = nbformat.read(solution, as_version=4)
+    blocks = re.findall(r"### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION",
+                        exercise_cell(notebook, exercise_id).source, re.S | re.M)
+    return blocks[index]
+
+
+def replacing_blocks(solution, table):
+    """``{name: [(exercise, right, wrong, None)]}`` for ``plant`` from a table
+    ``{name: [(exercise, block index, new block text)]}`` that replaces whole solution blocks."""
+    import textwrap
+    planted = {}
+    for name, rows in table.items():
+        planted[name] = []
+        for exercise_id, index, text in rows:
+            right = solution_block(solution, exercise_id, index)
+            indent = right[:len(right) - len(right.lstrip())]
+            planted[name].append((exercise_id, right,
+                                  textwrap.indent(textwrap.dedent(text).strip("\n"), indent) + "\n",
+                                  None))
+    return planted
+
+
+def assert_full_marks(report, name=""):
+    rows = rows_by_id(report)
+    lost = {i: row["hints"] for i, row in rows.items() if row["earned"] != row["possible"]}
+    assert not lost, f"{name}: a correct answer lost points: {lost}"
+    assert report["earned"] == report["possible"] > 0

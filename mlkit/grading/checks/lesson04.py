@@ -11,6 +11,7 @@ what came back.
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
+from mlkit.grading.checks.common import as_dict, as_pair
 from mlkit.grading.fixtures import lesson04 as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
@@ -59,9 +60,8 @@ def _pairs(images, k, last=0):
 def pairs_are_windows_and_the_row_after(nb):
     for n, k in ((int(nb.rng.integers(2, 5)), int(nb.rng.integers(3, 9))), (1, 20)):
         images = nb.rng.random((n, 28, 28)).astype(np.float32)
-        result = nb.row_pairs(images.copy(), k)
-        expect(isinstance(result, tuple) and len(result) == 2,
-               f"row_pairs should return a pair (windows, next_rows), got {_type_name(result)}")
+        result = as_pair(nb, nb.row_pairs(images.copy(), k),
+                         "row_pairs should return a pair (windows, next_rows)")
         windows, next_rows = (_array(nb, v, what) for v, what in
                               zip(result, ("windows", "next_rows")))
         expected_w, expected_t = _pairs(images, k)
@@ -107,18 +107,30 @@ def _learner_params(nb, model):
             if p.array is not None}
 
 
+def _initialize(nb, model):
+    """Give links made with in_size None (``L.LSTM(None, n)``) their weights: two steps on
+    zeros (a GRU's first step uses only some of its links), then ``reset_state()``; a model
+    whose parameters all exist is not touched."""
+    if any(p.array is None for _, p in model.namedparams()):
+        for _ in range(2):
+            model(np.zeros((1, 28), np.float32))
+        model.reset_state()
+
+
 @lesson.check("4.2", points=1, timeout=15)
 def row_predictor_has_the_right_links(nb):
     n_hidden = int(nb.rng.integers(5, 20))
     batch = int(nb.rng.integers(2, 6))
+    # L.GRU is L.StatefulGRU under another name (a subclass that adds nothing): both do.
+    classes = {"LSTM": "chainer.links.LSTM", "GRU": "chainer.links.StatefulGRU"}
     for kind, link in (("lstm", "LSTM"), ("gru", "GRU")):
         model = _row_model(nb, kind, n_hidden)
         rnn = model.rnn
         other = "GRU" if link == "LSTM" else "LSTM"
-        expect(not nb.isinstance(rnn, f"chainer.links.{other}"),
+        expect(not nb.isinstance(rnn, classes[other]),
                f"RowPredictor(kind={kind!r}) made self.rnn an L.{other}; kind={kind!r} asks for "
                f"L.{link}(28, n_hidden)")
-        expect(nb.isinstance(rnn, f"chainer.links.{link}"),
+        expect(nb.isinstance(rnn, classes[link]),
                f"RowPredictor(kind={kind!r}) should hold self.rnn = L.{link}(28, n_hidden), got "
                f"{_type_name(rnn)}")
         y = _array(nb, model(nb.rng.random((batch, 28)).astype(np.float32)), "forward(row)")
@@ -128,6 +140,10 @@ def row_predictor_has_the_right_links(nb):
         expect(((y >= 0) & (y <= 1)).all(),
                f"the predicted rows should lie in [0, 1] like the pixels: return "
                f"F.sigmoid(self.out(h)); yours range from {y.min():.3g} to {y.max():.3g}")
+        expect(np.ptp(y, axis=0).max() > 1e-6,
+               f"RowPredictor(kind={kind!r}) predicted the same row for {batch} different "
+               "rows: the prediction should come from the row, F.sigmoid(self.out(self.rnn("
+               "row)))")
         shapes = sorted(np.shape(v) for v in _learner_params(nb, model).values())
         expect((28, n_hidden) in shapes,
                f"RowPredictor(n_hidden={n_hidden}) should end with self.out = "
@@ -140,6 +156,7 @@ def row_predictor_remembers_and_resets(nb):
     rows = nb.rng.random((4, 3, 28)).astype(np.float32)
     for kind in ("lstm", "gru"):
         model = _row_model(nb, kind, n_hidden)
+        _initialize(nb, model)
         mine = _learner_params(nb, model)
         reference = fx.RowModel(kind, n_hidden)
         names = sorted(name for name, _ in reference.namedparams())
@@ -175,7 +192,9 @@ def row_predictor_remembers_and_resets(nb):
 # ---------------------------------------------------------------------------------------------
 # 4.3 the roll-out
 
-def _rollout(model, top, n_new, reset=True):
+def _rollout(model, top, n_new, reset=True, cut=False, graph=False):
+    """The roll-out's new rows (a Variable with ``graph``); ``cut`` feeds each prediction
+    back as a plain array, so the gradient flows only through each step's own input rows."""
     import chainer.functions as F
     if reset:
         model.reset_state()
@@ -183,8 +202,24 @@ def _rollout(model, top, n_new, reset=True):
         y = model(top[:, step])
     rows = [y]
     while len(rows) < n_new:
-        rows.append(model(rows[-1]))
-    return F.stack(rows, axis=1).array
+        rows.append(model(rows[-1].array if cut else rows[-1]))
+    stacked = F.stack(rows, axis=1)
+    return stacked if graph else stacked.array
+
+
+def _rollout_gradients(reference, earlier, top, n_new):
+    """d sum(roll-out) / d out.W of the reference model that read ``earlier`` first, for the
+    roll-out as one graph and for one fed its predictions back as plain arrays."""
+    import chainer.functions as F
+    gradients = []
+    for cut in (False, True):
+        reference.reset_state()
+        reference(earlier)
+        result = _rollout(reference, top, n_new, cut=cut, graph=True)
+        reference.cleargrads()
+        F.sum(result).backward()
+        gradients.append(reference.out.W.grad.astype(np.float64))
+    return gradients
 
 
 def _rollout_pair(nb):
@@ -251,6 +286,12 @@ def rollout_starts_fresh_and_keeps_the_graph(nb):
     expect(grad is not None and np.abs(nb.array(grad)).max() > 0,
            "no gradient reached the model's weights from your roll-out: build the result from "
            "the model's output Variables (F.stack), not from their .array")
+    grad = np.asarray(nb.array(grad), np.float64)
+    expect(any(grad.shape == g.shape and np.allclose(grad, g, atol=1e-4, rtol=1e-3)
+               for g in _rollout_gradients(reference, earlier, top, n_new)),
+           "the gradient of your roll-out with respect to the model's weights differs from "
+           "the roll-out's own: build the result with F.stack from the Variables the model "
+           "returned, feeding each new row back into the model")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,9 +329,8 @@ def _motion_case(rng):
 def move_bounces_off_the_walls(nb):
     position, velocity, free = _motion_case(nb.rng)
     kept_p, kept_v = nb.keep(position.copy()), nb.keep(velocity.copy())
-    result = nb.move(kept_p, kept_v, free.copy())
-    expect(isinstance(result, tuple) and len(result) == 2,
-           f"move should return a pair (position, velocity), got {_type_name(result)}")
+    result = as_pair(nb, nb.move(kept_p, kept_v, free.copy()),
+                     "move should return a pair (position, velocity)")
     expect(np.array_equal(nb.array(kept_p), position) and np.array_equal(nb.array(kept_v),
                                                                           velocity),
            "move changed the arrays it was given; compute new arrays instead")
@@ -430,9 +470,8 @@ def baselines_copy_black_and_mean(nb):
     inputs = rng.random((n, t_in, 1, h, w)).astype(np.float32)
     train = rng.random((m, 7, 1, h, w)).astype(np.float32) * np.linspace(0, 1, w)
     train = train.astype(np.float32)
-    result = nb.baselines(inputs.copy(), n_out, train.copy())
-    expect(isinstance(result, dict),
-           f"baselines should return a dict of three predictions, got {_type_name(result)}")
+    result = as_dict(nb, nb.baselines(inputs.copy(), n_out, train.copy()),
+                     "baselines should return a dict of three predictions")
     names = ("copy last", "all black", "mean frame")
     expect(set(result) == set(names), f"baselines should return the keys {list(names)}, got "
                                       f"{sorted(result)}")
@@ -490,9 +529,8 @@ def convlstm_step_matches_the_equations(nb):
     h = rng.normal(0, 1, (b, hidden, size, size)).astype(np.float32)
     c = rng.normal(0, 1, (b, hidden, size, size)).astype(np.float32)
     conv = nb.module(LESSON_FIXTURES).convolution(W, bias)
-    result = nb.convlstm_step(conv, x.copy(), h.copy(), c.copy())
-    expect(isinstance(result, tuple) and len(result) == 2,
-           f"convlstm_step should return a pair (h_new, c_new), got {_type_name(result)}")
+    result = as_pair(nb, nb.convlstm_step(conv, x.copy(), h.copy(), c.copy()),
+                     "convlstm_step should return a pair (h_new, c_new)")
     got_h, got_c = (_array(nb, v, what).astype(np.float64)
                     for v, what in zip(result, ("h_new", "c_new")))
     shape = (b, hidden, size, size)
