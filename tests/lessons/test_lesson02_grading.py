@@ -4,14 +4,16 @@
 * solutions carrying the typical mistakes of the lesson (float64 images, int64 labels, a count
   instead of a fraction, no ``cleargrads``, 9 class scores, evaluation in training mode, a
   transposed confusion matrix, a CNN without dropout, a softmax inside the model, a regression
-  loss on class labels) lose the points of exactly those exercises, each with the hint that
-  names its mistake, and keep all the others;
+  loss on class labels; a Trainer (2.8) whose Evaluator gets the bare model, that stops after
+  iterations instead of epochs, whose validation iterator repeats, whose optimizer trains the
+  bare model, or that has no LogReport) lose the points of exactly those exercises, each with
+  the hint that names its mistake, and keep all the others;
 * ``chainer.config.train = False`` left at the top level of an exercise cell costs nothing: the
   grader resets Chainer's configuration before every check, so a later exercise whose check
   needs training mode keeps its points.
 
 ``grade_one`` grades in this process with a fresh sandboxed worker (a few seconds), so the
-mistakes are spread over three mutated notebooks, each graded once.
+mistakes are spread over five mutated notebooks, each graded once.
 """
 from pathlib import Path
 
@@ -37,6 +39,19 @@ TRAIN_MODE_LEFT_OFF = ("2.1", "    return x, t\n",
                        "    return x, t\n\n\nchainer.config.train = False\n", None)
 COSTLESS = [TRAIN_MODE_LEFT_OFF]
 
+# The Trainer's wiring (2.8): one mistake per notebook, since they share the checks.
+EVALUATES_THE_BARE_MODEL = ("2.8", "extensions.Evaluator(val_iter, classifier, device=device)",
+                            "extensions.Evaluator(val_iter, model, device=device)",
+                            "the bare model")
+STOPS_IN_ITERATIONS = ("2.8", 'training.Trainer(updater, (epochs, "epoch"), out=out)',
+                       'training.Trainer(updater, (epochs, "iteration"), out=out)',
+                       "iterations are minibatches")
+VALIDATION_REPEATS = ("2.8", "val_iter = SerialIterator(val, batch_size, repeat=False, shuffle=False)",
+                      "val_iter = SerialIterator(val, batch_size)", "one pass and stop")
+TRAINS_THE_BARE_MODEL = ("2.8", "optimizer.setup(classifier)", "optimizer.setup(model)",
+                         "wrap it, classifier = L.Classifier(model)")
+NO_LOG_REPORT = ("2.8", "    trainer.extend(extensions.LogReport())\n", "", "no LogReport")
+
 # notebook -> the mistakes planted in it
 PLANTED = {
     "a": [
@@ -47,6 +62,7 @@ PLANTED = {
         ("2.3", "return float(np.mean(predicted == labels))",
          "return float(np.sum(predicted == labels))", "the count"),
         ("2.4", "        model.cleargrads()\n", "", "model.cleargrads() before loss.backward()"),
+        EVALUATES_THE_BARE_MODEL,
     ],
     "b": [
         ("2.2", "self.l3 = L.Linear(n_hidden, n_out)", "self.l3 = L.Linear(n_hidden, 9)",
@@ -57,8 +73,11 @@ PLANTED = {
          "np.add.at(matrix, (predicted, true), 1)", "transposed"),
         ("2.7", "        h = F.dropout(h, 0.25)\n", "", None),
         ("2.7", "return self.out(F.dropout(h, 0.5))", "return self.out(h)", "add dropout"),
+        STOPS_IN_ITERATIONS,
     ],
-    "c": [TRAIN_MODE_LEFT_OFF, SOFTMAX_IN_MODEL, REGRESSION_LOSS],
+    "c": [TRAIN_MODE_LEFT_OFF, SOFTMAX_IN_MODEL, REGRESSION_LOSS, VALIDATION_REPEATS],
+    "d": [TRAINS_THE_BARE_MODEL],
+    "e": [NO_LOG_REPORT],
 }
 
 

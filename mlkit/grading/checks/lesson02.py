@@ -1,4 +1,4 @@
-"""Lesson 2, classifying handwritten digits: the checks of its seven exercises.
+"""Lesson 2, classifying handwritten digits: the checks of its eight exercises.
 
 Each check builds its own data and models and compares the learner's answer with a reference
 computed here, so one exercise never depends on another one being right: the training-epoch
@@ -25,6 +25,7 @@ lesson.exercise("2.4", "One training epoch")
 lesson.exercise("2.5", "Evaluation in test mode")
 lesson.exercise("2.6", "The confusion matrix")
 lesson.exercise("2.7", "A small CNN")
+lesson.exercise("2.8", "The Trainer, wired by hand")
 
 FIXTURES = "mlkit.grading.fixtures"
 LESSON_FIXTURES = "mlkit.grading.fixtures.lesson02"
@@ -652,3 +653,178 @@ def cnn_gradients_reach_every_layer(nb):
     stuck = _stuck_parameters(nb, model, x, t, "CNN()")
     expect(not stuck, f"no gradient reaches {', '.join(stuck)}: every layer must be used in "
                       "forward, and registered inside `with self.init_scope():`")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2.8 The Trainer, wired by hand
+
+def _trainer_case(nb, epochs=None, batch_size=None):
+    """The learner's ``make_trainer`` on a small problem of the grader's own (a linear
+    classifier of 12 features into 4 classes): ``(trainer, facts, case)``, where ``facts`` is
+    what :func:`describe_trainer` says about it and ``case`` the numbers it was made from."""
+    rng = nb.rng
+    W_true = rng.normal(0, 1, (4, 12))
+    n_train = int(rng.integers(64, 81))
+    x = rng.normal(0, 1, (n_train + 32, 12)).astype(np.float32)   # 32 to validate on: whole
+    t = (x @ W_true.T).argmax(axis=1).astype(np.int32)             # batches of 8, 16 or 32
+    W, b = _linear_weights(rng, 12, 4)
+    case = {"x_train": x[:n_train], "t_train": t[:n_train], "x_val": x[n_train:],
+            "t_val": t[n_train:], "W": W, "b": b,
+            "epochs": int(epochs or rng.integers(2, 4)),
+            "batch_size": int(batch_size or rng.choice([8, 16])),
+            "alpha": float(rng.choice([1e-3, 5e-3, 2e-2])),
+            "out": f"result_{int(rng.integers(10**6))}"}
+    fixtures_there = nb.module(LESSON_FIXTURES)
+    model = nb.module(FIXTURES).linear(W, b)
+    train = fixtures_there.dataset(case["x_train"], case["t_train"])
+    val = fixtures_there.dataset(case["x_val"], case["t_val"])
+    trainer = nb.make_trainer(model, train, val, case["epochs"], case["batch_size"], case["out"],
+                              "@numpy", alpha=case["alpha"])
+    facts = fixtures_there.describe_trainer(trainer, model, train, val)
+    expect(facts["trainer"] == "Trainer",
+           f"make_trainer should return the chainer.training.Trainer it built, got "
+           f"{facts['trainer']}")
+    return trainer, facts, dict(case, model=model)
+
+
+def _call(case):
+    return (f"make_trainer(model, train, val, epochs={case['epochs']}, "
+            f"batch_size={case['batch_size']}, out={case['out']!r}, device, "
+            f"alpha={case['alpha']:g})")
+
+
+def _expect_stop_trigger(facts, case):
+    stop = facts["stop"]
+    expect(stop["type"] == "IntervalTrigger" and stop["unit"] == "epoch"
+           and stop["period"] == case["epochs"],
+           f"{_call(case)}: the trainer should stop after {case['epochs']} epochs, "
+           f"training.Trainer(updater, ({case['epochs']}, 'epoch'), out=out); its stop trigger "
+           f"is {stop['type']} every {stop['period']} {stop['unit']}"
+           + (" (iterations are minibatches, not passes over the data)"
+              if stop["unit"] == "iteration" else ""))
+
+
+def _expect_evaluator(facts, case):
+    evaluators = [e for e in facts["extensions"] if e["type"] == "Evaluator"]
+    expect(evaluators, f"{_call(case)}: the trainer has no Evaluator (its extensions: "
+                       f"{[e['type'] for e in facts['extensions']]}); add "
+                       "trainer.extend(extensions.Evaluator(val_iter, classifier, device=device))")
+    evaluator = evaluators[0]
+    iterator = evaluator["iterator"]
+    expect(iterator is not None and iterator["dataset"] == "val",
+           "the Evaluator should read the validation set val (an iterator over it), got one "
+           f"over {iterator and iterator['dataset']}")
+    expect(iterator["repeat"] is False,
+           "the Evaluator's iterator must make one pass and stop: "
+           "SerialIterator(val, batch_size, repeat=False, shuffle=False); a repeating one never "
+           "ends, and the evaluation with it")
+    expect(evaluator["target_is_optimizers"],
+           "the Evaluator should measure the same L.Classifier that the optimizer trains (it "
+           "computes and reports the loss and the accuracy); it got "
+           + ("the bare model, which computes neither" if evaluator["target_is_model"]
+              else f"a {evaluator['target']} other than the one the optimizer trains"))
+    return evaluator
+
+
+@lesson.check("2.8", points=1, timeout=15)
+def trainer_stops_after_epochs_and_writes_to_out(nb):
+    _, facts, case = _trainer_case(nb)
+    expect(facts["updater"] == "StandardUpdater",
+           f"{_call(case)}: the trainer's updater should be a "
+           f"training.updaters.StandardUpdater(train_iter, optimizer, device=device), got "
+           f"{facts['updater']}")
+    _expect_stop_trigger(facts, case)
+    expect(facts["out"] == case["out"],
+           f"{_call(case)}: the trainer should write to the folder out ({case['out']!r}), "
+           f"training.Trainer(..., out=out); it writes to {facts['out']!r}")
+
+
+@lesson.check("2.8", points=1, timeout=15)
+def updater_trains_a_classifier_of_the_model_on_shuffled_batches(nb):
+    _, facts, case = _trainer_case(nb)
+    expect(facts["updater"] == "StandardUpdater",
+           f"the trainer's updater should be a training.updaters.StandardUpdater, got "
+           f"{facts['updater']}")
+    target, optimizer = facts["target"], facts["optimizer"]
+    expect(not target["is_model"],
+           "the optimizer trains the bare model: wrap it, classifier = L.Classifier(model), and "
+           "set the optimizer up on the classifier; the updater calls optimizer.target(x, t) "
+           "and needs the loss that L.Classifier computes")
+    expect(target["type"] == "Classifier" and target["predictor_is_model"],
+           f"the optimizer should train L.Classifier(model), the model given to make_trainer "
+           f"wrapped with its loss; it trains a {target['type']}"
+           + ("" if target["type"] != "Classifier" else " of another model"))
+    expect(optimizer["type"] == "Adam" and optimizer["alpha"] is not None
+           and abs(optimizer["alpha"] - case["alpha"]) < 1e-12,
+           f"the optimizer should be chainer.optimizers.Adam(alpha=alpha) with "
+           f"alpha={case['alpha']:g}; it is {optimizer['type']} with alpha {optimizer['alpha']}")
+    iterator = facts["iterator"]
+    expect(iterator["dataset"] == "train",
+           f"the updater's iterator should hand out the training set train, not "
+           f"{iterator['dataset']}")
+    expect(iterator["batch_size"] == case["batch_size"],
+           f"the training iterator should hand out minibatches of batch_size="
+           f"{case['batch_size']}, not {iterator['batch_size']}")
+    expect(iterator["repeat"] is not False,
+           "the training iterator must repeat (SerialIterator(train, batch_size), its default): "
+           "the trainer, not the iterator, decides when training stops")
+    expect(iterator["shuffle"] is not False,
+           "the training iterator should shuffle the examples every epoch (the default of "
+           "SerialIterator); in a fixed order every epoch sees the same minibatches")
+
+
+@lesson.check("2.8", points=1, timeout=15)
+def evaluator_and_log_report_are_extensions(nb):
+    _, facts, case = _trainer_case(nb)
+    _expect_evaluator(facts, case)
+    expect(any(e["type"] == "LogReport" for e in facts["extensions"]),
+           f"the trainer has no LogReport (its extensions: "
+           f"{[e['type'] for e in facts['extensions']]}); add "
+           "trainer.extend(extensions.LogReport()): it collects what is reported, epoch by epoch")
+
+
+def _log(nb, trainer):
+    try:
+        report = trainer.get_extension("LogReport")
+    except Exception as error:    # noqa: BLE001  (a LearnerError here, itself when local)
+        if is_a(error, "ValueError"):
+            expect(False, "the trainer has no extension called 'LogReport': add "
+                          "trainer.extend(extensions.LogReport())")
+        raise
+    return report.log
+
+
+@lesson.check("2.8", points=2, timeout=30)
+def a_short_run_reports_loss_and_accuracy(nb):
+    trainer, facts, case = _trainer_case(nb, epochs=2, batch_size=16)
+    _expect_stop_trigger(facts, case)      # a run that would not end, or not in epochs: say so
+    _expect_evaluator(facts, case)
+    before = _params(nb, case["model"])
+    trainer.run()
+    log = _log(nb, trainer)
+    expect(isinstance(log, list) and len(log) == case["epochs"],
+           f"after trainer.run() the LogReport should hold one entry per epoch, "
+           f"{case['epochs']}; it holds {len(log) if isinstance(log, list) else log!r}")
+    last = log[-1]
+    wanted = ["main/loss", "main/accuracy", "validation/main/loss", "validation/main/accuracy"]
+    missing = [key for key in wanted if key not in last]
+    expect(not missing, f"the log of a short run lacks {missing} (it has {sorted(last)}): "
+                        "L.Classifier reports main/loss and main/accuracy while training, and "
+                        "the Evaluator the same values on val as validation/main/...")
+    after = _params(nb, case["model"])
+    expect(not _same_params(before, after, exact=True),
+           "trainer.run() did not change the model's weights: the optimizer must be set up on "
+           "L.Classifier(model), the same object the updater trains")
+    import chainer.functions as F
+    scores = case["x_val"] @ after["/W"].T + after["/b"]
+    accuracy = float((scores.argmax(axis=1) == case["t_val"]).mean())
+    loss = float(F.softmax_cross_entropy(scores.astype(np.float32), case["t_val"]).array)
+    # the Evaluator averages its batches' means, so a batch size that does not divide 32
+    # moves the numbers a little
+    expect(abs(last["validation/main/accuracy"] - accuracy) < 0.07
+           and abs(last["validation/main/loss"] - loss) < 0.1 * loss + 0.03,
+           f"after the run the log's validation/main/accuracy is "
+           f"{last['validation/main/accuracy']:.3f} and validation/main/loss "
+           f"{last['validation/main/loss']:.3f}; the trained model has {accuracy:.3f} and "
+           f"{loss:.3f} on val: the Evaluator should read val and measure the trained "
+           "classifier")
