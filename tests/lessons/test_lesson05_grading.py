@@ -18,8 +18,9 @@ import pytest
 
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson05 import lesson
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant_and_grade, rows_by_id)
+from tests.lessons.planted import (assert_full_marks, assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant_and_grade,
+                                   replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "05_dcgan.ipynb"
@@ -100,3 +101,187 @@ def test_a_saturating_generator_loss_keeps_the_discriminator_loss_point(graded):
     outcomes = graded("a")["outcomes"]
     assert outcomes["5.2/discriminator_loss_is_the_cross_entropy_on_logits"]["passed"]
     assert not outcomes["5.2/generator_loss_is_non_saturating"]["passed"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct answers in other styles than the solution's: each must earn full marks.
+# notebook -> (exercise, which solution block of its cell, the block written another way)
+
+ALTERNATIVES = {
+    "lazy_layers_sigmoid_cross_entropy_and_loops": [
+        ("5.1", 0, """
+            with self.init_scope():
+                self.fc = L.Linear(n_latent, 2 * width * 7 * 7, initialW=w)
+                self.bn0 = L.BatchNormalization(2 * width)
+                self.deconv1 = L.Deconvolution2D(2 * width, width, ksize=4, stride=2, pad=1,
+                                                 initialW=w)
+                self.bn1 = L.BatchNormalization(width)
+                self.deconv2 = L.Deconvolution2D(None, 1, 4, 2, 1, initialW=w)
+            """),
+        ("5.1", 1, """
+            h = self.fc(z).reshape(-1, 2 * self.width, 7, 7)
+            h = F.relu(self.bn0(h))
+            h = F.relu(self.bn1(self.deconv1(h)))
+            return F.tanh(self.deconv2(h))
+            """),
+        ("5.1", 2, """
+            with self.init_scope():
+                self.conv1 = L.Convolution2D(None, width, 4, 2, 1, initialW=w)
+                self.conv2 = L.Convolution2D(None, 2 * width, 4, 2, 1, initialW=w)
+                self.bn2 = L.BatchNormalization(2 * width)
+                self.out = L.Linear(None, 1, initialW=w)
+            """),
+        ("5.1", 3, """
+            h = F.leaky_relu(self.conv1(x), 0.2)
+            h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2)
+            return self.out(F.reshape(h, (h.shape[0], -1)))
+            """),
+        ("5.2", 0, """
+            real = np.ones(y_real.shape, np.int32)
+            fake = np.zeros(y_fake.shape, np.int32)
+            return F.sigmoid_cross_entropy(y_real, real) + F.sigmoid_cross_entropy(y_fake, fake)
+            """),
+        ("5.2", 1, """
+            return F.sum(F.softplus(-y_fake)) / y_fake.shape[0]
+            """),
+        ("5.3", 0, """
+            x_fake = self.gen(z)
+            y_real = self.dis(x_real)
+            y_fake = self.dis(chainer.Variable(x_fake.array))
+            loss_dis = self.d_loss(y_real, y_fake)
+            self.get_optimizer("dis").update(lambda: loss_dis)     # clears, backward, step
+            loss_gen = self.g_loss(self.dis(x_fake))
+            self.get_optimizer("gen").update(lambda: loss_gen)
+            """),
+        ("5.4", 0, """
+            z = rng.normal(0.0, 1.0, size=(n, gen.n_latent)).astype("float32")
+            with chainer.using_config("train", False):
+                x = gen(z).array
+            return shift_and_scale(x, max_shift=max_shift, scale_range=scale_range, rng=rng), z
+            """),
+        ("5.5", 0, """
+            return np.stack([(1 - ti) * z0 + ti * z1 for ti in t[:, 0]])
+            """),
+        ("5.5", 1, """
+            omega = np.arccos(np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1)))
+            so = np.sin(omega)
+            return np.array([np.sin((1.0 - ti) * omega) / so * z0 + np.sin(ti * omega) / so * z1
+                             for ti in t.ravel()])
+            """),
+        ("5.6", 0, """
+            f1, f2 = np.asarray(f1, np.float64), np.asarray(f2, np.float64)
+            mu1, mu2 = f1.mean(0), f2.mean(0)
+            c1 = (f1 - mu1).T @ (f1 - mu1) / (len(f1) - 1)
+            c2 = (f2 - mu2).T @ (f2 - mu2) / (len(f2) - 1)
+            eig = np.linalg.eigvals(c1 @ c2)            # tr sqrt(M) = sum of sqrt(eigenvalues)
+            return (mu1 - mu2) @ (mu1 - mu2) + np.trace(c1) + np.trace(c2) \
+                - 2 * np.sqrt(eig).real.sum()
+            """),
+    ],
+    "fresh_codes_for_g_and_the_symmetric_root": [
+        ("5.2", 0, """
+            loss_real = F.mean(F.softplus(-y_real))
+            loss_fake = F.mean(F.softplus(y_fake))
+            return loss_real + loss_fake
+            """),
+        ("5.2", 1, """
+            return F.average(F.softplus(-1 * y_fake))
+            """),
+        ("5.3", 0, """
+            x_fake = self.gen(z)
+            y_real, y_fake = self.dis(x_real), self.dis(x_fake.array)
+            loss_dis = self.d_loss(y_real, y_fake)
+            self.gen.cleargrads()
+            self.dis.cleargrads()
+            loss_dis.backward()
+            self.get_optimizer("dis").update()
+            loss_gen = self.g_loss(self.dis(self.gen(self.sample_z(len(x_real)))))
+            self.gen.cleargrads()
+            self.dis.cleargrads()
+            loss_gen.backward()
+            self.get_optimizer("gen").update()
+            """),
+        ("5.4", 0, """
+            z = rng.standard_normal((n, gen.n_latent), dtype=np.float32)
+            with chainer.using_config("train", False), \
+                    chainer.using_config("enable_backprop", False):
+                x = chainer.backends.cuda.to_cpu(gen(z).array)
+            x = shift_and_scale(x, max_shift, scale_range, rng)
+            return (x.astype(np.float32), z)
+            """),
+        ("5.5", 0, """
+            return np.outer(1 - t.ravel(), z0) + np.outer(t.ravel(), z1)
+            """),
+        ("5.5", 1, """
+            a, c = z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1)
+            omega = np.arccos(np.clip(a @ c, -1.0, 1.0))
+            if np.isclose(np.sin(omega), 0):
+                return (1 - t) * z0 + t * z1
+            return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+            """),
+        ("5.6", 0, """
+            mu1, mu2 = np.mean(f1, axis=0), np.mean(f2, axis=0)
+            s1, s2 = np.cov(f1.T), np.cov(f2.T)
+            r1 = scipy.linalg.sqrtm(s1).real
+            cross = scipy.linalg.sqrtm(r1 @ s2 @ r1).real
+            return np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(cross)
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_alternatives(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, ALTERNATIVES), tmp_path_factory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
+    assert_full_marks(graded_alternatives(name), name)
+
+
+# Cheats: answers that fake what a check looks at earn nothing for it.
+CHEATS = {
+    "constant_networks_losses_off_the_graph_and_a_zero_distance": [
+        ("5.1", 1, """
+            self.fc(z)
+            images = np.full((len(z), 1, 28, 28), -0.5, np.float32)
+            images[:, :, ::2] = 0.5
+            return chainer.Variable(images)
+            """),
+        ("5.1", 3, """
+            return chainer.Variable(np.zeros((len(x), 1), np.float32))
+            """),
+        ("5.2", 0, """
+            r = np.logaddexp(0, -np.asarray(getattr(y_real, "array", y_real), np.float64))
+            f = np.logaddexp(0, np.asarray(getattr(y_fake, "array", y_fake), np.float64))
+            return chainer.Variable(np.array(r.mean() + f.mean(), np.float32))
+            """),
+        ("5.2", 1, """
+            f = np.logaddexp(0, -np.asarray(getattr(y_fake, "array", y_fake), np.float64))
+            return chainer.Variable(np.array(f.mean(), np.float32))
+            """),
+        ("5.6", 0, """
+            return 0.0
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_cheats(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_constant_networks_losses_off_the_graph_and_a_zero_distance_earn_nothing(graded_cheats):
+    rows = rows_by_id(graded_cheats("constant_networks_losses_off_the_graph_and_a_zero_distance"))
+    for exercise_id in ("5.1", "5.2", "5.6"):
+        assert rows[exercise_id]["earned"] == 0, rows[exercise_id]
+    hints = " | ".join(rows["5.1"]["hints"] + rows["5.2"]["hints"] + rows["5.6"]["hints"])
+    for phrase in ("drew the same image", "gave the same score", "sent no gradient to the logits",
+                   "should be at a distance of about"):
+        assert phrase in hints, (phrase, hints)
+    for exercise_id in ("5.3", "5.4", "5.5"):
+        assert rows[exercise_id]["earned"] == rows[exercise_id]["possible"]

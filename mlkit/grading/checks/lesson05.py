@@ -96,6 +96,9 @@ def generator_draws_28x28_images_in_minus_one_to_one(nb):
     expect(x.min() < -1e-3,
            "all the generated pixels are >= 0: end with F.tanh, not F.sigmoid; the GAN works "
            "with images in [-1, 1] (background -1)")
+    expect(np.ptp(x.reshape(n, -1), axis=0).max() > 1e-6,
+           f"{what} drew the same image for {n} different codes: each image should be drawn "
+           "from its code z by the layers of the table")
     with nb.using_config("train", False):
         again = np.asarray(nb.array(gen(z)))
     expect(again.shape == x.shape and np.allclose(again[:1], np.asarray(nb.array(
@@ -118,6 +121,9 @@ def discriminator_gives_one_logit_per_image(nb):
     y = _variable_array(nb, y_remote, f"Discriminator(width={width})")
     expect(y.shape == (n, 1), f"for {n} images the discriminator should give one score each, "
                               f"shape ({n}, 1), got {y.shape}")
+    expect(np.ptp(y) > 1e-7,
+           f"the discriminator gave the same score to {n} different images: each logit should "
+           "be computed from its image by the layers of the table")
     creator = y_remote.creator
     label = None if creator is None else creator.label
     expect(label != "Sigmoid",
@@ -174,6 +180,22 @@ def _logits(rng, n, scale=2.0):
     return rng.normal(0, scale, (n, 1)).astype(np.float32)
 
 
+def _gradients(nb, function, what, *logits):
+    """The gradients of ``function(*logits)`` with respect to its logits, through the
+    learner's graph: a loss computed off the graph (NumPy, then wrapped in a Variable) gets
+    none."""
+    variables = [nb.module("chainer").Variable(y.copy()) for y in logits]
+    loss = function(*variables)
+    _scalar(nb, loss, what)
+    loss.backward()
+    grads = [v.grad for v in variables]
+    expect(all(g is not None for g in grads),
+           f"{what}(...).backward() sent no gradient to the logits: compute the loss with "
+           "chainer.functions (F.softplus, F.mean) on the logits themselves, so that the "
+           "networks learn from it")
+    return [np.asarray(nb.array(g), np.float64) for g in grads]
+
+
 @lesson.check("5.2", points=1, timeout=10)
 def discriminator_loss_is_the_cross_entropy_on_logits(nb):
     for _ in range(2):
@@ -200,6 +222,11 @@ def discriminator_loss_is_the_cross_entropy_on_logits(nb):
         expect(False, f"for {n} real and {m} fake logits the discriminator's loss is "
                       f"{expected:.4f} = mean softplus(-y_real) + mean softplus(y_fake); "
                       f"yours is {got:.4f}")
+    g_real, g_fake = _gradients(nb, nb.discriminator_loss, "discriminator_loss", y_real, y_fake)
+    expect(np.allclose(g_real, -_sigmoid(-y_real) / n, atol=1e-6)
+           and np.allclose(g_fake, _sigmoid(y_fake) / m, atol=1e-6),
+           "the gradient of your discriminator_loss with respect to the logits differs from "
+           "that of mean softplus(-y_real) + mean softplus(y_fake)")
 
 
 @lesson.check("5.2", points=1, timeout=10)
@@ -224,6 +251,10 @@ def generator_loss_is_non_saturating(nb):
                "F.softplus(-y_fake)")
         expect(False, f"for these {m} logits G's loss is {expected:.4f} = mean softplus(-y_fake)"
                       f"; yours is {got:.4f}")
+    g_fake, = _gradients(nb, nb.generator_loss, "generator_loss", y_fake)
+    expect(np.allclose(g_fake, -_sigmoid(-y_fake) / m, atol=1e-6),
+           "the gradient of your generator_loss with respect to the logits differs from that of "
+           "mean softplus(-y_fake)")
 
 
 @lesson.check("5.2", points=1, timeout=10)
@@ -242,6 +273,14 @@ def losses_stay_finite_for_confident_logits(nb):
     expect(_close(d, expected_d, 1e-3) and _close(g, expected_g, 1e-3),
            f"for confident logits (around +-30) expected D's loss {expected_d:.3f} and G's "
            f"{expected_g:.3f}, got {d:.3f} and {g:.3f}")
+    g_real, g_fake = _gradients(nb, nb.discriminator_loss, "discriminator_loss", y_real, y_fake)
+    g_gen, = _gradients(nb, nb.generator_loss, "generator_loss", -y_fake)
+    expect(np.allclose(g_real, -_sigmoid(-y_real) / n, atol=1e-6)
+           and np.allclose(g_fake, _sigmoid(y_fake) / n, atol=1e-6)
+           and np.allclose(g_gen, -_sigmoid(y_fake) / n, atol=1e-6),
+           "for confident logits (around +-30) the gradients of your losses with respect to the "
+           "logits are not those of the softplus forms (NaN, or no graph?): write them with "
+           "F.softplus and F.mean on the logits")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,5 +620,9 @@ def frechet_distance_is_zero_for_the_same_set_and_symmetric(nb):
            f"a set against itself should be at distance 0, yours gives {same:.4g}")
     ab = _number(nb.frechet_distance(f1.copy(), f2.copy()), "frechet_distance")
     ba = _number(nb.frechet_distance(f2.copy(), f1.copy()), "frechet_distance")
+    reference, _ = _reference_fd(f1, f2)
+    expect(0.5 * reference <= ab <= 2 * reference,
+           f"two different sets (their means {np.linalg.norm(f1.mean(0) - f2.mean(0)):.2f} "
+           f"apart) should be at a distance of about {reference:.4g}; yours gives {ab:.4g}")
     expect(_close(ab, ba, 1e-4), f"the distance should be symmetric; d(a, b) = {ab:.4f} but "
                                  f"d(b, a) = {ba:.4f}")
