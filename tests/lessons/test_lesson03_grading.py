@@ -1,6 +1,8 @@
 """Lesson 3 grading: the untouched learner notebook scores 0 with a hint per exercise, and
 typical mistakes, planted in copies of the solution notebook, cost their exercise points with
-a hint that names the mistake while every other exercise keeps full marks. A line magic in the
+a hint that names the mistake while every other exercise keeps full marks (among them, in the
+early-stopping loop of 3.3: an alias instead of a copy, the training loss fed to the stopper,
+no break, no restore). A line magic in the
 setup cell changes nothing: the grader runs cells as Jupyter does."""
 import concurrent.futures
 from pathlib import Path
@@ -22,9 +24,10 @@ LEARNER = ROOT / "lessons" / "03_regression.ipynb"
 MISTAKES = {
     "hidden layers without activation and mean squares as MAE": {
         "3.1": ("h = F.relu(layer(h))", "h = layer(h)", "collapse into one Linear layer"),
-        "3.4": ("return float(np.mean(np.abs(y_true - y_pred)))",
+        "3.3": ('best = model.copy(mode="copy")', "best = model", "keep a real copy"),
+        "3.5": ("return float(np.mean(np.abs(y_true - y_pred)))",
                 "return float(np.mean((y_true - y_pred) ** 2))", "mean of SQUARED errors"),
-        "3.5": ("    A = np.hstack([X, np.ones((len(X), 1))])      # the column of ones carries "
+        "3.6": ("    A = np.hstack([X, np.ones((len(X), 1))])      # the column of ones carries "
                 "the intercept\n    theta, *_ = np.linalg.lstsq(A, y, rcond=None)\n"
                 "    return theta[:-1], float(theta[-1])",
                 "    theta, *_ = np.linalg.lstsq(X, y, rcond=None)\n    return theta, 0.0",
@@ -33,10 +36,12 @@ MISTAKES = {
     "test rows with their own statistics and a late stop": {
         "3.2": ("return self.epoch - self.best_epoch >= self.patience",
                 "return self.epoch - self.best_epoch > self.patience", "one epoch late"),
-        "3.3": ("z_test = (x_test - mean) / std",
+        "3.3": ("stop = stopper.step(val_loss)", "stop = stopper.step(float(loss.array))",
+                "gave the stopper the training MSE"),
+        "3.4": ("z_test = (x_test - mean) / std",
                 "z_test = (x_test - x_test.mean(axis=0)) / x_test.std(axis=0)",
                 "their own mean and std"),
-        "3.6": ("squared = 0.5 * r ** 2", "squared = r ** 2", "lacks its 1/2"),
+        "3.7": ("squared = 0.5 * r ** 2", "squared = r ** 2", "lacks its 1/2"),
     },
     "ReLU on the output, broadcasting, in-place, per-row Huber, previous-loss stopper": {
         "3.1": ("return self.out(h)", "return F.relu(self.out(h))", "negative value"),
@@ -49,18 +54,24 @@ MISTAKES = {
                 "            self.best_loss, self.best_epoch = loss, self.epoch\n"
                 "        return self.waited >= self.patience",
                 "since the loss last went down"),
-        "3.3": ("    z_train = (x_train - mean) / std\n",
+        "3.4": ("    z_train = (x_train - mean) / std\n",
                 "    x_train -= mean\n    x_train /= std\n    z_train = x_train\n",
                 "changed the arrays it was given"),
-        "3.4": ("    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)\n"
+        "3.5": ("    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)\n"
                 "    return float(np.mean((y_true - y_pred) ** 2))",
                 "    return float(np.mean((y_true - y_pred) ** 2))", "broadcasts"),
-        "3.6": ("return F.mean(F.where(size.array <= delta, squared, linear))",
+        "3.7": ("return F.mean(F.where(size.array <= delta, squared, linear))",
                 "return F.sum(F.where(size.array <= delta, squared, linear), axis=1)",
                 "expected a scalar"),
     },
+    "no stop, no restore": {
+        "3.3": ("        if stop:\n            break\n", "", "break out of the loop"),
+    },
+    "best weights never put back": {
+        "3.3": ("    model.copyparams(best)\n", "", "model.copyparams(best)"),
+    },
     "normal equations with y as a column: w of shape (D, 1)": {
-        "3.5": ("    theta, *_ = np.linalg.lstsq(A, y, rcond=None)\n"
+        "3.6": ("    theta, *_ = np.linalg.lstsq(A, y, rcond=None)\n"
                 "    return theta[:-1], float(theta[-1])",
                 "    theta = np.linalg.solve(A.T @ A, A.T @ y.reshape(-1, 1))\n"
                 "    return theta[:-1], float(theta[-1, 0])",

@@ -1,4 +1,4 @@
-"""Lesson 3, regression: the checks of its six exercises.
+"""Lesson 3, regression: the checks of its eight exercises.
 
 Each check makes its own problems and compares the learner's answer with a reference computed
 here (scikit-learn's metrics, ``numpy.linalg.lstsq``, Chainer's ``F.huber_loss``). Data, weights
@@ -19,10 +19,11 @@ from mlkit.grading.registry import Lesson
 lesson = Lesson(3, "Regression", notebook="03_regression")
 lesson.exercise("3.1", "An MLP regressor")
 lesson.exercise("3.2", "An early stopper")
-lesson.exercise("3.3", "Standardization with training statistics")
-lesson.exercise("3.4", "Regression metrics: MSE, MAE, R^2")
-lesson.exercise("3.5", "Linear least squares in closed form")
-lesson.exercise("3.6", "The Huber loss by hand")
+lesson.exercise("3.3", "The early-stopping loop")
+lesson.exercise("3.4", "Standardization with training statistics")
+lesson.exercise("3.5", "Regression metrics: MSE, MAE, R^2")
+lesson.exercise("3.6", "Linear least squares in closed form")
+lesson.exercise("3.7", "The Huber loss by hand")
 
 FIXTURES = "mlkit.grading.fixtures.lesson03"
 
@@ -354,7 +355,158 @@ def stopper_equal_loss_is_no_improvement(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3.3 Standardization
+# 3.3 The early-stopping loop
+
+def _early_stopping_case(rng):
+    """A small curve problem, a tanh network's weights and a stopper's script: the best epochs
+    (never the last one before the stop, so that the best weights differ from the last)."""
+    x = rng.uniform(-2, 2, (45, 1)).astype(np.float32)
+    y = (np.sin(2 * x) + 0.3 * x + rng.normal(0, 0.3, x.shape)).astype(np.float32)
+    hidden = int(rng.integers(8, 17))
+    weights = (rng.normal(0, 1, (hidden, 1)), rng.normal(0, 0.5, hidden),
+               rng.normal(0, 1 / np.sqrt(hidden), (1, hidden)), rng.normal(0, 0.1, 1))
+    stop = int(rng.integers(12, 20))
+    best = sorted({0, *rng.choice(np.arange(1, stop - 3), 3, replace=False).tolist()})
+    return {"x_train": x[:30], "y_train": y[:30], "x_val": x[30:], "y_val": y[30:],
+            "weights": [np.asarray(w, np.float32) for w in weights], "best": best,
+            "stop": stop, "max_epochs": stop + int(rng.integers(8, 15)),
+            "lr": float(rng.choice([0.01, 0.02, 0.03]))}
+
+
+def _reference_early_stopping(case):
+    """The loop as the lesson describes it, on the grader's side: (best epoch, history, the
+    parameters after every epoch's measurement, the parameters it ends with)."""
+    import chainer
+    import chainer.functions as F
+    from mlkit.grading.fixtures import lesson03 as fx3
+    model = fx3.small_regressor(*case["weights"])
+    stopper = fx3.scripted_stopper(case["best"], case["stop"])
+    optimizer = chainer.optimizers.Adam(alpha=case["lr"])
+    optimizer.setup(model)
+    history = {"train MSE": [], "validation MSE": []}
+    measured, best = [], None
+    for epoch in range(case["max_epochs"]):
+        loss = F.mean_squared_error(model(case["x_train"]), case["y_train"])
+        with chainer.no_backprop_mode():
+            val_loss = float(F.mean_squared_error(model(case["x_val"]), case["y_val"]).array)
+        history["train MSE"].append(float(loss.array))
+        history["validation MSE"].append(val_loss)
+        measured.append(fx3.params(model))
+        stop = stopper.step(val_loss)
+        if stopper.best_epoch == epoch:
+            best = model.copy(mode="copy")
+        if stop:
+            break
+        model.cleargrads()
+        loss.backward()
+        optimizer.update()
+    model.copyparams(best)
+    return stopper.best_epoch, history, measured, fx3.params(model)
+
+
+def _learner_early_stopping(nb, case):
+    """``(best epoch, history, final parameters, losses the stopper saw)`` of the learner's
+    loop on ``case``, or a hint about the shape of what it returned."""
+    there = nb.module(FIXTURES)
+    model = there.small_regressor(*case["weights"])
+    stopper = there.scripted_stopper(case["best"], case["stop"])
+    call = (f"train_with_early_stopping(model, x_train, y_train, x_val, y_val, stopper, "
+            f"max_epochs={case['max_epochs']}, lr={case['lr']})")
+    answer = nb.train_with_early_stopping(model, case["x_train"], case["y_train"],
+                                          case["x_val"], case["y_val"], stopper,
+                                          case["max_epochs"], lr=case["lr"])
+    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
+           f"{call} should return two things, (best_epoch, history); got {_type_name(answer)}")
+    best_epoch, history = answer
+    expect(isinstance(history, dict) and {"train MSE", "validation MSE"} <= set(history),
+           f"{call} should return the history as a dict with the lists 'train MSE' and "
+           f"'validation MSE'; got {_type_name(history)}"
+           + (f" with the keys {sorted(map(str, history))}" if isinstance(history, dict) else ""))
+    history = {key: [float(v) for v in np.ravel(np.asarray(history[key], np.float64))]
+               for key in ("train MSE", "validation MSE")}
+    return best_epoch, history, there.params(model), [float(v) for v in stopper.seen], call
+
+
+def _first_difference(a, b):
+    return next((i for i, (u, v) in enumerate(zip(a, b)) if abs(u - v) > 1e-5), None)
+
+
+@lesson.check("3.3", points=1, timeout=20)
+def early_stopping_feeds_the_stopper_each_validation_loss(nb):
+    case = _early_stopping_case(nb.rng)
+    _, history, _, _ = _reference_early_stopping(case)
+    _, _, _, seen, call = _learner_early_stopping(nb, case)
+    expected = history["validation MSE"]
+    expect(seen, f"{call} never called stopper.step(...): call it once per epoch with that "
+                 "epoch's validation MSE")
+    n = min(len(seen), len(expected))
+    if _first_difference(seen[:n], history["train MSE"][:n]) is None:
+        expect(False, f"{call} gave the stopper the training MSE; early stopping watches the "
+                      "validation MSE, the error on points the model does not train on")
+    if n > 1 and _first_difference(seen[:n - 1], expected[1:n]) is None:
+        expect(False, f"{call} gave the stopper the validation MSE measured after each "
+                      "update; measure both errors on the same weights, before the update, so "
+                      "that the weights you keep are those the stopper judged")
+    wrong = _first_difference(seen[:n], expected[:n])
+    expect(wrong is None,
+           f"{call}: at epoch {wrong} the stopper was given {seen[wrong or 0]:.5f}; the "
+           f"validation MSE of that epoch, before its update, is {expected[wrong or 0]:.5f}")
+
+
+@lesson.check("3.3", points=1, timeout=20)
+def early_stopping_stops_when_the_stopper_says_so(nb):
+    case = _early_stopping_case(nb.rng)
+    _, history, _, _ = _reference_early_stopping(case)
+    _, got, _, _, call = _learner_early_stopping(nb, case)
+    epochs = len(history["train MSE"])
+    ran = len(got["validation MSE"])
+    expect(ran != case["max_epochs"] or epochs == ran,
+           f"{call} ran all {ran} epochs although stopper.step(...) returned True in epoch "
+           f"{case['stop']}: break out of the loop as soon as it does")
+    expect(ran == epochs and len(got["train MSE"]) == epochs,
+           f"the stopper said stop in epoch {case['stop']} (counting from 0), so the history "
+           f"should hold {epochs} epochs (the last one measured, not trained); {call} recorded "
+           f"{len(got['train MSE'])} training and {ran} validation errors")
+    for key in ("train MSE", "validation MSE"):
+        wrong = _first_difference(got[key], history[key])
+        expect(wrong is None,
+               f"{call}: the history's {key!r} of epoch {wrong} is {got[key][wrong or 0]:.5f}; "
+               f"full-batch Adam(alpha=lr) on the MSE gives {history[key][wrong or 0]:.5f} "
+               "(both errors measured on the same weights, before the epoch's update)")
+
+
+@lesson.check("3.3", points=2, timeout=20)
+def early_stopping_keeps_the_best_weights(nb):
+    case = _early_stopping_case(nb.rng)
+    best_epoch, _, measured, best_params = _reference_early_stopping(case)
+    got_epoch, _, got_params, _, call = _learner_early_stopping(nb, case)
+
+    def same(a, b):
+        return set(a) == set(b) and all(np.allclose(a[k], b[k], atol=1e-5) for k in a)
+    if not same(got_params, best_params):
+        if same(got_params, measured[-1]) or same(got_params, measured[min(len(measured) - 1,
+                                                                          case["stop"])]):
+            expect(False, f"after {call} the model holds the weights of the last epoch, not "
+                          f"of the best one (epoch {best_epoch}): when the stopper reports a "
+                          "new best, keep a real copy, best = model.copy(mode='copy') (best = "
+                          "model is the same object and changes with it), and put it back at "
+                          "the end with model.copyparams(best)")
+        near = [e for e in (best_epoch - 1, best_epoch + 1) if 0 <= e < len(measured)
+                and same(got_params, measured[e])]
+        expect(not near, f"after {call} the model holds the weights of epoch {near and near[0]}, "
+                         f"one off the best epoch {best_epoch}: copy the weights in the epoch "
+                         "whose validation MSE the stopper called the best, after step() and "
+                         "before the update")
+        expect(False, f"after {call} the model's weights are not those of the best epoch "
+                      f"({best_epoch}): copy the model when stopper.best_epoch == epoch and "
+                      "restore the copy with model.copyparams(best) before returning")
+    expect(_is_number(got_epoch) and int(got_epoch) == best_epoch,
+           f"{call} returned the best epoch {got_epoch!r}; the stopper's best epoch, "
+           f"stopper.best_epoch, is {best_epoch}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3.4 Standardization
 
 def _standardize_problem(rng, n_train=50, n_test=20):
     """Columns on very different scales; the test rows come from elsewhere (shifted and wider),
@@ -388,7 +540,7 @@ def _scaled(x, mean, std):
     return (x.astype(np.float64) - mean) / std
 
 
-@lesson.check("3.3", points=1)
+@lesson.check("3.4", points=1)
 def standardized_training_columns_have_mean_0_std_1(nb):
     x_train, x_test = _standardize_problem(nb.rng)
     z_train, _ = _learner_standardize(nb, x_train, x_test)
@@ -424,7 +576,7 @@ def standardized_training_columns_have_mean_0_std_1(nb):
            "take): return z.astype(np.float32)")
 
 
-@lesson.check("3.3", points=2)
+@lesson.check("3.4", points=2)
 def test_rows_use_the_training_statistics(nb):
     for _ in range(3):
         x_train, x_test = _standardize_problem(nb.rng)
@@ -457,7 +609,7 @@ def test_rows_use_the_training_statistics(nb):
     expect(z_test.dtype == np.float32, f"z_test has dtype {z_test.dtype}, expected float32")
 
 
-@lesson.check("3.3", points=1)
+@lesson.check("3.4", points=1)
 def standardize_leaves_its_inputs_alone(nb):
     x_train, x_test = _standardize_problem(nb.rng)
     train_kept, test_kept = nb.keep(x_train.copy()), nb.keep(x_test.copy())
@@ -469,7 +621,7 @@ def standardize_leaves_its_inputs_alone(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3.4 Metrics
+# 3.5 Metrics
 
 def _metric_problems(rng):
     """Biased and noisy predictions of random targets, in three sizes."""
@@ -524,17 +676,17 @@ def _check_metric(nb, name):
             expect(False, _metric_hint(name, got, y_true, y_pred, expected))
 
 
-@lesson.check("3.4", points=1)
+@lesson.check("3.5", points=1)
 def mse_matches_sklearn(nb):
     _check_metric(nb, "mse")
 
 
-@lesson.check("3.4", points=1)
+@lesson.check("3.5", points=1)
 def mae_matches_sklearn(nb):
     _check_metric(nb, "mae")
 
 
-@lesson.check("3.4", points=1)
+@lesson.check("3.5", points=1)
 def r2_matches_sklearn(nb):
     for y_true, y_pred in _metric_problems(nb.rng):
         got = _as_number(nb.r2_score(y_true, y_pred), "r2_score(y_true, y_pred)")
@@ -566,7 +718,7 @@ def _broadcast_metric(name, a, b):
     return 1 - np.sum((a - b) ** 2) / np.sum((a - a.mean()) ** 2)
 
 
-@lesson.check("3.4", points=1)
+@lesson.check("3.5", points=1)
 def metrics_accept_columns_and_flat_arrays(nb):
     y_true, y_pred = list(_metric_problems(nb.rng))[1]
     for name in ("mse", "mae", "r2_score"):
@@ -586,7 +738,7 @@ def metrics_accept_columns_and_flat_arrays(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3.5 Linear least squares in closed form
+# 3.6 Linear least squares in closed form
 
 def _linear_problems(rng):
     for n, d in [(20, 1), (50, 3), (200, 8), (30, 5)]:
@@ -633,7 +785,7 @@ def _learner_fit(nb, X, y):
     return w.astype(np.float64), float(b)
 
 
-@lesson.check("3.5", points=2)
+@lesson.check("3.6", points=2)
 def fit_linear_matches_numpy_lstsq(nb):
     for X, y in _linear_problems(nb.rng):
         w, b = _learner_fit(nb, X, y)
@@ -649,7 +801,7 @@ def fit_linear_matches_numpy_lstsq(nb):
         expect(False, story)
 
 
-@lesson.check("3.5", points=1)
+@lesson.check("3.6", points=1)
 def fit_linear_accepts_column_targets(nb):
     X, y = list(_linear_problems(nb.rng))[1]
     w, b = _learner_fit(nb, X, y.reshape(-1, 1))
@@ -659,7 +811,7 @@ def fit_linear_accepts_column_targets(nb):
            f"w = {_show(w)}, b = {b:.4g}; expected w = {_show(w_ref)}, b = {b_ref:.4g}")
 
 
-@lesson.check("3.5", points=1)
+@lesson.check("3.6", points=1)
 def fit_linear_is_exact_on_noiseless_data(nb):
     X = nb.rng.uniform(-1, 1, size=(25, 4))
     w_true = np.round(nb.rng.uniform(-3, 3, 4), 1)
@@ -671,7 +823,7 @@ def fit_linear_is_exact_on_noiseless_data(nb):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3.6 The Huber loss by hand
+# 3.7 The Huber loss by hand
 
 def _huber_cases(rng):
     for shape, delta in [((12, 1), 1.0), ((20, 3), 0.5), ((8, 2), 2.0), ((30, 1), 0.1)]:
@@ -720,7 +872,7 @@ def _huber_value_hint(got, y, t, delta, expected):
             "delta * (|r| - delta / 2) elsewhere)")
 
 
-@lesson.check("3.6", points=1)
+@lesson.check("3.7", points=1)
 def huber_is_a_scalar_variable(nb):
     y, t, delta = next(_huber_cases(nb.rng))
     _, loss = _learner_huber(nb, y, t, delta)
@@ -734,7 +886,7 @@ def huber_is_a_scalar_variable(nb):
            "over all elements with F.mean, not one value per row")
 
 
-@lesson.check("3.6", points=2)
+@lesson.check("3.7", points=2)
 def huber_matches_chainer(nb):
     for y, t, delta in _huber_cases(nb.rng):
         _, loss = _learner_huber(nb, y, t, delta)
@@ -748,7 +900,7 @@ def huber_matches_chainer(nb):
             expect(False, _huber_value_hint(got, y, t, delta, expected))
 
 
-@lesson.check("3.6", points=1)
+@lesson.check("3.7", points=1)
 def huber_gradient_matches_chainer(nb):
     for y, t, delta in _huber_cases(nb.rng):
         yv, loss = _learner_huber(nb, y, t, delta)
