@@ -19,8 +19,9 @@ import pytest
 
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson06 import lesson
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant_and_grade, rows_by_id)
+from tests.lessons.planted import (assert_full_marks, assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant_and_grade,
+                                   replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "06_srgan.ipynb"
@@ -100,3 +101,162 @@ def test_a_fixed_peak_of_one_keeps_the_unit_range_check(graded):
     outcomes = graded("d")["outcomes"]
     assert outcomes["6.1/psnr_of_images_in_unit_range"]["passed"]
     assert not outcomes["6.1/psnr_with_another_peak_and_8_bit_images"]["passed"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct answers in other styles than the solution's: each must earn full marks.
+# notebook -> (exercise, which solution block of its cell, the block written another way)
+
+ALTERNATIVES = {
+    "library_psnr_lazy_convolutions_and_methods": [
+        ("6.1", 0, """
+            from skimage.metrics import peak_signal_noise_ratio
+            return peak_signal_noise_ratio(hr, sr, data_range=peak)
+            """),
+        ("6.2", 0, """
+            with self.init_scope():
+                self.conv1 = L.Convolution2D(None, channels, ksize=3, stride=1, pad=1)
+                self.bn1 = L.BatchNormalization(channels)
+                self.act = L.PReLU(shape=(channels,))
+                self.conv2 = L.Convolution2D(None, channels, ksize=3, stride=1, pad=1)
+                self.bn2 = L.BatchNormalization(channels)
+            """),
+        ("6.2", 1, """
+            h = self.bn1(self.conv1(x))
+            h = F.prelu(h, self.act.W)
+            return self.bn2(self.conv2(h)) + x
+            """),
+        ("6.3", 0, """
+            n, rrc, h, w = x.shape
+            c = rrc // r // r
+            y = x.reshape((n, r, r, c, h, w)).transpose((0, 3, 4, 1, 5, 2))
+            return y.reshape((n, c, h * r, w * r))
+            """),
+        ("6.4", 0, """
+            loss = F.mean_squared_error(model(lr), hr)
+            optimizer.update(lambda: loss)        # clears the gradients, backward, step
+            return loss.item()
+            """),
+        ("6.5", 0, """
+            a = features(sr)
+            with chainer.no_backprop_mode():
+                target = features(hr)
+            return F.mean(F.squared_difference(a, target.array))
+            """),
+        ("6.6", 0, """
+            return content + weight * F.mean(F.softplus(-d_fake))
+            """),
+    ],
+    "float32_sums_and_swapped_axes": [
+        ("6.1", 0, """
+            sr, hr = sr.astype(np.float32), hr.astype(np.float32)
+            mse = ((sr - hr) ** 2).mean()
+            return 20 * np.log10(peak / np.sqrt(mse)) if mse > 0 else np.inf
+            """),
+        ("6.2", 1, """
+            return x + self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
+            """),
+        ("6.3", 0, """
+            n, ch, height, width = x.shape
+            c = ch // (r * r)
+            h = F.reshape(x, (n, r, r, c, height, width))
+            h = F.swapaxes(h, 1, 3)                          # (n, c, j, i, y, x)
+            h = F.transpose(h, (0, 1, 4, 3, 5, 2))
+            h = F.reshape(h, (n, c, height * r, width, r))
+            return F.reshape(h, (n, c, height * r, width * r))
+            """),
+        ("6.4", 0, """
+            model.cleargrads()
+            loss = F.mean(F.square(model(lr) - hr))
+            loss.backward()
+            optimizer.update()
+            return float(loss.data)
+            """),
+        ("6.5", 0, """
+            diff = features(sr) - features(hr)
+            return F.sum(diff * diff) / diff.size
+            """),
+        ("6.6", 0, """
+            import math
+            return content - weight * F.mean(F.log(F.sigmoid(d_fake)))
+            """),
+    ],
+    "math_module_psnr": [
+        ("6.1", 0, """
+            import math
+            mse = float(np.mean((sr.astype(float) - hr.astype(float)) ** 2))
+            if mse == 0:
+                return math.inf
+            return 10 * math.log10(peak * peak / mse)
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_alternatives(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, ALTERNATIVES), tmp_path_factory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
+    assert_full_marks(graded_alternatives(name), name)
+
+
+# Cheats: answers that fake what a check looks at, or call what the exercise asks to write.
+CHEATS = {
+    "depth2space_and_a_block_that_returns_its_input": [
+        ("6.2", 1, """
+            self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
+            return x
+            """),
+        ("6.3", 0, """
+            return F.depth2space(x, r)
+            """),
+    ],
+    "the_librarys_pixel_shuffle": [
+        ("6.3", 0, """
+            from mlkit.models import srgan
+            return srgan.pixel_shuffle(x, r)
+            """),
+    ],
+    "pixel_shuffle_off_the_graph": [
+        ("6.3", 0, """
+            data = getattr(x, "array", x)
+            n, ch, height, width = data.shape
+            c = ch // (r * r)
+            y = data.reshape(n, r, r, c, height, width).transpose(0, 3, 4, 1, 5, 2)
+            return chainer.Variable(np.ascontiguousarray(y.reshape(n, c, height * r, width * r)))
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_cheats(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["depth2space_and_a_block_that_returns_its_input",
+                                  "the_librarys_pixel_shuffle"])
+def test_pixel_shuffle_by_a_library_call_earns_nothing(graded_cheats, name):
+    row = rows_by_id(graded_cheats(name))["6.3"]
+    assert row["earned"] == 0, row
+    assert any("calls F.depth2space" in hint for hint in row["hints"]), row["hints"]
+
+
+@pytest.mark.slow
+def test_a_block_that_returns_its_input_earns_nothing(graded_cheats):
+    row = rows_by_id(graded_cheats("depth2space_and_a_block_that_returns_its_input"))["6.2"]
+    assert row["earned"] == 0, row
+    assert any("returns its input unchanged" in hint for hint in row["hints"]), row["hints"]
+
+
+@pytest.mark.slow
+def test_pixel_shuffle_off_the_graph_loses_the_network_point(graded_cheats):
+    outcomes = graded_cheats("pixel_shuffle_off_the_graph")["outcomes"]
+    assert outcomes["6.3/pixel_shuffle_equals_depth2space"]["passed"]
+    assert not outcomes["6.3/pixel_shuffle_works_inside_a_network"]["passed"]
+    assert "no gradient flows back" in outcomes["6.3/pixel_shuffle_works_inside_a_network"]["hint"]

@@ -154,6 +154,10 @@ def _block(nb, channels):
     block = nb.ResidualBlock(channels)
     expect(nb.isinstance(block, "chainer.Link"),
            f"ResidualBlock({channels}) should create a chainer.Chain, got {_type_name(block)}")
+    if any(p.array is None for _, p in block.namedparams()):
+        # Links made with in_channels None (L.Convolution2D(None, C, 3, pad=1)) get their
+        # weights at the first call.
+        block(np.zeros((2, channels, 4, 4), np.float32))
     return block
 
 
@@ -191,6 +195,9 @@ def residual_block_has_the_layers_and_keeps_the_shape(nb):
     y = _array(nb, block(x), "ResidualBlock(...)(x)")
     expect(y.shape == x.shape, f"a residual block keeps the shape: (2, {channels}, 7, 6) in, "
                                f"the same out (use pad=1 with the 3x3 kernels); got {y.shape}")
+    expect(not np.allclose(y, x, atol=1e-4),
+           "your block returns its input unchanged: return x + self.bn2(self.conv2(h)), the "
+           "input plus the correction its layers compute")
 
 
 @lesson.check("6.2", points=1, timeout=15)
@@ -248,13 +255,36 @@ def _swapped_order(x, r):
     return x.reshape(n, r, r, c, h, w).transpose(0, 3, 4, 2, 5, 1).reshape(n, c, h * r, w * r)
 
 
+def _function_labels(nb, value, limit=200):
+    """The labels of the functions that made the Variable ``value`` (its graph, read in the
+    worker), or [] for anything else."""
+    if isinstance(value, np.ndarray) or not nb.isinstance(value, "chainer.Variable"):
+        return []
+    labels, nodes = [], [value]
+    while nodes and len(labels) < limit:
+        creator = nodes.pop().creator
+        if creator is None:
+            continue
+        labels.append(str(creator.label))
+        nodes.extend(creator.inputs)
+    return labels
+
+
+def _expect_by_hand(nb, value):
+    expect("Depth2Space" not in _function_labels(nb, value),
+           "your pixel_shuffle calls F.depth2space (perhaps through a library function); the "
+           "exercise is to write it with F.reshape and F.transpose only")
+
+
 @lesson.check("6.3", points=1, timeout=10)
 def pixel_shuffle_equals_depth2space(nb):
     for r, c in ((2, int(nb.rng.integers(2, 4))), (int(nb.rng.integers(3, 5)), 1)):
         h, w = int(nb.rng.integers(2, 6)), int(nb.rng.integers(2, 6))
         n = int(nb.rng.integers(1, 3))
         x = nb.rng.normal(size=(n, r * r * c, h, w)).astype(np.float32)
-        got = _array(nb, nb.pixel_shuffle(x.copy(), r), "pixel_shuffle(x, r)")
+        result = nb.pixel_shuffle(x.copy(), r)
+        _expect_by_hand(nb, result)
+        got = _array(nb, result, "pixel_shuffle(x, r)")
         expected = _depth2space(x, r)
         if _close(got, expected):
             continue
@@ -288,6 +318,13 @@ def pixel_shuffle_works_inside_a_network(nb):
     expect(_close(np.asarray(nb.array(y)), _depth2space(x, r)),
            "given a chainer.Variable, pixel_shuffle should return the same values as "
            "F.depth2space")
+    _expect_by_hand(nb, y)
+    F = nb.module("chainer.functions")
+    F.sum(F.square(y)).backward()         # pixel shuffle only moves values: d/dx = 2 x
+    grad = v.grad
+    expect(grad is not None and _close(np.asarray(nb.array(grad)), 2 * x),
+           "no gradient flows back through your pixel_shuffle to its input: build the result "
+           "from the Variable with F.reshape and F.transpose, not from its .array")
 
 
 # ---------------------------------------------------------------------------------------------
