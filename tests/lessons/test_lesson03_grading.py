@@ -2,8 +2,9 @@
 typical mistakes, planted in copies of the solution notebook, cost their exercise points with
 a hint that names the mistake while every other exercise keeps full marks (among them, in the
 early-stopping loop of 3.3: an alias instead of a copy, the training loss fed to the stopper,
-no break, no restore). A line magic in the
-setup cell changes nothing: the grader runs cells as Jupyter does."""
+no break, no restore; in reading learning curves, 3.8: a nan that is no divergence, a noisiness
+in the loss's units, the noisiest and smoothest swapped). A line magic in the setup cell changes
+nothing: the grader runs cells as Jupyter does."""
 import concurrent.futures
 from pathlib import Path
 
@@ -25,6 +26,8 @@ MISTAKES = {
     "hidden layers without activation and mean squares as MAE": {
         "3.1": ("h = F.relu(layer(h))", "h = layer(h)", "collapse into one Linear layer"),
         "3.3": ('best = model.copy(mode="copy")', "best = model", "keep a real copy"),
+        "3.8": ("if not np.isfinite(losses).all() or losses[-1] > losses[0]:",
+                "if losses[-1] > losses[0]:", "turns inf or nan"),
         "3.5": ("return float(np.mean(np.abs(y_true - y_pred)))",
                 "return float(np.mean((y_true - y_pred) ** 2))", "mean of SQUARED errors"),
         "3.6": ("    A = np.hstack([X, np.ones((len(X), 1))])      # the column of ones carries "
@@ -38,6 +41,9 @@ MISTAKES = {
                 "return self.epoch - self.best_epoch > self.patience", "one epoch late"),
         "3.3": ("stop = stopper.step(val_loss)", "stop = stopper.step(float(loss.array))",
                 "gave the stopper the training MSE"),
+        "3.8": ("return float(np.mean(np.abs(np.diff(losses))) / np.mean(losses))",
+                "return float(np.mean(np.abs(np.diff(losses))))",
+                "relative to the size of the loss"),
         "3.4": ("z_test = (x_test - mean) / std",
                 "z_test = (x_test - x_test.mean(axis=0)) / x_test.std(axis=0)",
                 "their own mean and std"),
@@ -63,6 +69,10 @@ MISTAKES = {
         "3.7": ("return F.mean(F.where(size.array <= delta, squared, linear))",
                 "return F.sum(F.where(size.array <= delta, squared, linear), axis=1)",
                 "expected a scalar"),
+    },
+    "noisiest and smoothest swapped": {
+        "3.8": ('"noisiest": max(noise, key=noise.get)', '"noisiest": min(noise, key=noise.get)',
+                "noisiest: yours"),
     },
     "no stop, no restore": {
         "3.3": ("        if stop:\n            break\n", "", "break out of the loop"),

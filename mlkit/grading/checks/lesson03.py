@@ -24,6 +24,7 @@ lesson.exercise("3.4", "Standardization with training statistics")
 lesson.exercise("3.5", "Regression metrics: MSE, MAE, R^2")
 lesson.exercise("3.6", "Linear least squares in closed form")
 lesson.exercise("3.7", "The Huber loss by hand")
+lesson.exercise("3.8", "Reading learning curves")
 
 FIXTURES = "mlkit.grading.fixtures.lesson03"
 
@@ -921,3 +922,126 @@ def huber_gradient_matches_chainer(nb):
                f"the gradient of your huber_loss differs from the Huber loss's (delta={delta}, "
                f"shape {y.shape}): element {worst} has {grad.ravel()[worst]:.4g}, expected "
                f"{expected.ravel()[worst]:.4g} (r/N inside |r| <= delta, +-delta/N outside)")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3.8 Reading learning curves
+
+VERDICTS = ("diverges", "crawls", "good")
+
+
+def _regression_problem(rng, n=64, d=4):
+    X = rng.normal(0, 1, (n, d)) * rng.uniform(0.5, 2.0, d)
+    w = rng.normal(0, 1, d)
+    y = X @ w + rng.normal(0, 0.3, n)
+    curvature = np.linalg.eigvalsh(2 * X.T @ X / n).max()     # the largest of the Hessian
+    return X, y, w, curvature
+
+
+def _sgd_curve(rng, X, y, w0, lr, batch_size, steps):
+    """Per-step minibatch MSE of plain SGD on linear least squares (NumPy, float64)."""
+    w, losses = np.array(w0, np.float64), []
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            rows = rng.choice(len(X), batch_size, replace=False)
+            residual = X[rows] @ w - y[rows]
+            losses.append(float(np.mean(residual ** 2)))
+            w = w - lr * 2 * X[rows].T @ residual / batch_size
+    return losses
+
+
+def _lr_curve(rng, verdict, steps=60):
+    """A full-batch training curve whose learning rate clearly diverges, crawls or is good:
+    a multiple of 2 / (largest curvature), the limit of gradient descent's stability."""
+    X, y, _, curvature = _regression_problem(rng)
+    factor = {"diverges": rng.uniform(1.3, 2.0), "crawls": rng.uniform(1e-4, 4e-4),
+              "good": rng.uniform(0.15, 0.5)}[verdict]
+    lr = float(2 * factor / curvature)
+    return lr, _sgd_curve(rng, X, y, np.zeros(X.shape[1]), lr, len(X), steps)
+
+
+def _batch_curves(rng, steps=150):
+    """{batch size: per-step loss} near the optimum (the curves are mostly noise), for batch
+    sizes one, a few and all."""
+    X, y, w, curvature = _regression_problem(rng)
+    start = w + rng.normal(0, 0.05, w.shape)
+    lr = float(0.1 / curvature)
+    sizes = [int(rng.integers(1, 3)), int(rng.integers(8, 17)), len(X)]
+    return {size: _sgd_curve(rng, X, y, start, lr, size, steps) for size in sizes}
+
+
+def _verdict(nb, losses, expected, what):
+    got = nb.diagnose(losses)
+    expect(isinstance(got, str) and got in VERDICTS,
+           f"diagnose should return one of {', '.join(map(repr, VERDICTS))}; for {what} it "
+           f"returned {got!r}"[:300])
+    finite = np.isfinite(losses).all()
+    change = (f"it went from {losses[0]:.3g} to {losses[-1]:.3g} in {len(losses)} steps"
+              if finite else f"it went from {losses[0]:.3g} to inf or nan")
+    hints = {"diverges": "a loss that grows, or turns inf or nan, diverges: the steps overshoot "
+                         "the valley and land higher each time",
+             "crawls": "a loss that falls only a few per cent over the whole run crawls: the "
+                       "steps are too small to get anywhere",
+             "good": "a loss that falls most of the way to its floor is good progress"}
+    expect(got == expected, f"diagnose called {what} {got!r}, but {change}: {hints[expected]}")
+
+
+@lesson.check("3.8", points=2, timeout=10)
+def diagnose_tells_divergence_crawl_and_progress(nb):
+    for verdict in nb.rng.permutation(VERDICTS * 2):
+        _, losses = _lr_curve(nb.rng, str(verdict))
+        _verdict(nb, losses, str(verdict), f"a curve of {len(losses)} steps")
+    _, losses = _lr_curve(nb.rng, "diverges", steps=1500)
+    expect(not np.isfinite(losses).all(), "the grader's diverging curve stayed finite")
+    _verdict(nb, losses, "diverges", "a curve that overflows to inf and nan")
+
+
+def _noise(nb, losses, what):
+    value = nb.noisiness(losses)
+    expect(_is_number(value) and np.isfinite(float(value)),
+           f"noisiness should return one finite number (a float); for {what} it returned "
+           f"{value!r}"[:300])
+    return float(value)
+
+
+@lesson.check("3.8", points=2, timeout=10)
+def noisiness_ranks_the_batch_sizes(nb):
+    for _ in range(2):
+        curves = _batch_curves(nb.rng)
+        values = {size: _noise(nb, losses, f"the curve of batch size {size}")
+                  for size, losses in curves.items()}
+        sizes = sorted(values)
+        expect(values[sizes[0]] > values[sizes[1]] > values[sizes[2]],
+               "the per-step losses of small minibatches jump most (the loss of one or two "
+               "examples changes a lot from step to step) and a full batch's least (it only "
+               f"moves with the weights); your noisiness gave " + ", ".join(
+                   f"batch size {size}: {values[size]:.3g}" for size in sizes))
+    losses = curves[sizes[1]]
+    scaled = [1000 * value for value in losses]
+    a, b = _noise(nb, losses, "a curve"), _noise(nb, scaled, "the same curve times 1000")
+    expect(abs(a - b) <= 1e-6 * max(abs(a), 1e-12),
+           f"noisiness of a curve is {a:.4g}, of the same curve in other units (times 1000) "
+           f"{b:.4g}: measure the jumps relative to the size of the loss (divide by its mean, "
+           "say), so that the number does not depend on the units")
+
+
+@lesson.check("3.8", points=1, timeout=10)
+def conclusions_follow_the_curves(nb):
+    runs = [_lr_curve(nb.rng, verdict) for verdict in VERDICTS]
+    order = nb.rng.permutation(3)
+    lr_runs = {runs[i][0]: runs[i][1] for i in order}
+    batch_runs = _batch_curves(nb.rng)
+    batch_runs = {size: batch_runs[size] for size in nb.rng.permutation(sorted(batch_runs))
+                  .tolist()}
+    expected = {"diverges": runs[0][0], "crawls": runs[1][0], "good": runs[2][0],
+                "noisiest": min(batch_runs), "smoothest": max(batch_runs)}
+    got = nb.conclude(lr_runs, batch_runs)
+    expect(isinstance(got, dict) and set(expected) <= set(got),
+           f"conclude should return a dict with the keys {sorted(expected)}; got "
+           + (f"the keys {sorted(map(str, got))}" if isinstance(got, dict) else _type_name(got)))
+    wrong = {key: got[key] for key in expected
+             if not (_is_number(got[key]) and float(got[key]) == float(expected[key]))}
+    expect(not wrong, "conclude drew other conclusions from fresh curves than they show: "
+           + "; ".join(f"{key}: yours {got[key]!r}, the curves say {expected[key]:.3g}"
+                       for key in wrong)
+           + " (give the learning rates and batch sizes themselves, the keys of the dicts)")
