@@ -227,6 +227,22 @@ ALTERNATIVES = {
             return np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(cross)
             """),
     ],
+    "the_logits_own_xp_and_a_list": [
+        ("5.2", 0, """
+            xp = y_real.xp                       # D's logits are Variables in the lesson
+            return (F.sigmoid_cross_entropy(y_real, xp.ones(y_real.shape, xp.int32))
+                    + F.sigmoid_cross_entropy(y_fake, xp.zeros(y_fake.shape, xp.int32)))
+            """),
+        ("5.2", 1, """
+            return F.sigmoid_cross_entropy(y_fake, y_fake.xp.ones(y_fake.shape, "i"))
+            """),
+        ("5.4", 0, """
+            z = rng.standard_normal((n, gen.n_latent)).astype(np.float32)
+            with chainer.using_config("train", False), chainer.no_backprop_mode():
+                x = gen(z).array
+            return [shift_and_scale(x, max_shift, scale_range, rng), z]
+            """),
+    ],
 }
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.linalg
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
+from mlkit.grading.checks.common import as_pair
 from mlkit.grading.fixtures import lesson05 as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
@@ -180,6 +181,12 @@ def _logits(rng, n, scale=2.0):
     return rng.normal(0, scale, (n, 1)).astype(np.float32)
 
 
+def _v(nb, array):
+    """``array`` as a chainer.Variable in the worker: D's logits are Variables in the lesson
+    (``y_real.xp`` and ``y_real.array`` must work)."""
+    return nb.module("chainer").Variable(np.array(array, np.float32))
+
+
 def _gradients(nb, function, what, *logits):
     """The gradients of ``function(*logits)`` with respect to its logits, through the
     learner's graph: a loss computed off the graph (NumPy, then wrapped in a Variable) gets
@@ -201,7 +208,7 @@ def discriminator_loss_is_the_cross_entropy_on_logits(nb):
     for _ in range(2):
         n, m = int(nb.rng.integers(3, 9)), int(nb.rng.integers(10, 16))   # n != m
         y_real, y_fake = _logits(nb.rng, n), _logits(nb.rng, m)
-        got = _scalar(nb, nb.discriminator_loss(y_real.copy(), y_fake.copy()),
+        got = _scalar(nb, nb.discriminator_loss(_v(nb, y_real), _v(nb, y_fake)),
                       "discriminator_loss")
         expected = _softplus(-y_real).mean() + _softplus(y_fake).mean()
         if _close(got, expected):
@@ -234,7 +241,7 @@ def generator_loss_is_non_saturating(nb):
     for _ in range(2):
         m = int(nb.rng.integers(4, 12))
         y_fake = _logits(nb.rng, m)
-        got = _scalar(nb, nb.generator_loss(y_fake.copy()), "generator_loss")
+        got = _scalar(nb, nb.generator_loss(_v(nb, y_fake)), "generator_loss")
         expected = _softplus(-y_fake).mean()
         if _close(got, expected):
             continue
@@ -262,8 +269,8 @@ def losses_stay_finite_for_confident_logits(nb):
     n = int(nb.rng.integers(3, 8))
     y_real = (30 + nb.rng.random((n, 1)) * 5).astype(np.float32)      # D is sure: real
     y_fake = (30 + nb.rng.random((n, 1)) * 5).astype(np.float32)      # ... and fooled
-    d = _scalar(nb, nb.discriminator_loss(y_real.copy(), y_fake.copy()), "discriminator_loss")
-    g = _scalar(nb, nb.generator_loss(-y_fake.copy()), "generator_loss")
+    d = _scalar(nb, nb.discriminator_loss(_v(nb, y_real), _v(nb, y_fake)), "discriminator_loss")
+    g = _scalar(nb, nb.generator_loss(_v(nb, -y_fake)), "generator_loss")
     expect(np.isfinite(d) and np.isfinite(g),
            f"for logits around +-30 your losses are {d} and {g}: sigmoid(30) rounds to 1 in "
            "float32, so log(1 - sigmoid(y)) is log(0). Write them with F.softplus "
@@ -382,10 +389,8 @@ def generator_step_lowers_its_loss(nb):
 # 5.4 the vectorizer's training pair
 
 def _pair(nb, gen, n, **kwargs):
-    result = nb.vectorizer_pair(gen, n, **kwargs)
-    expect(isinstance(result, tuple) and len(result) == 2,
-           f"vectorizer_pair should return a pair (x, z), got {_type_name(result)}")
-    x, z = result
+    x, z = as_pair(nb, nb.vectorizer_pair(gen, n, **kwargs),
+                   "vectorizer_pair should return a pair (x, z)")
     for value, name in ((x, "x"), (z, "z")):
         expect(not nb.isinstance(value, "chainer.Variable"),
                f"{name} is a chainer.Variable; return plain arrays (x = gen(z).array): the "

@@ -487,6 +487,12 @@ def _generator_case(rng):
             rng.normal(0, 2, n).astype(np.float32))
 
 
+def _variable(nb, array):
+    """``array`` as a chainer.Variable in the worker: in the lesson the content loss and D's
+    logits are Variables (``d_fake.xp`` and ``d_fake.array`` must work)."""
+    return nb.module(LESSON_FIXTURES).variable(np.array(array, np.float32))
+
+
 def _combined(content, logits, weight, kind="real"):
     adversarial = {"real": _softplus(-logits).mean(),      # -log D(G(x)): the paper's
                    "fake": _softplus(logits).mean(),       # -log(1 - D(G(x))): labels 0
@@ -523,19 +529,20 @@ def _check_generator_loss(nb, content, logits, weight, call):
 def generator_loss_weighs_the_adversarial_term(nb):
     content, logits = _generator_case(nb.rng)
     _check_generator_loss(nb, content, logits, 1e-3,
-                          lambda: nb.generator_loss(np.array(content), logits.copy()))
+                          lambda: nb.generator_loss(_variable(nb, content), _variable(nb, logits)))
     content, logits = _generator_case(nb.rng)
     weight = float(nb.rng.choice([0.01, 0.1]))
     _check_generator_loss(nb, content, logits, weight,
-                          lambda: nb.generator_loss(np.array(content), logits.copy(),
-                                                    weight=weight))
+                          lambda: nb.generator_loss(_variable(nb, content),
+                                                    _variable(nb, logits), weight=weight))
 
 
 @lesson.check("6.6", points=1, timeout=10)
 def generator_loss_uses_the_real_label(nb):
     content, logits = _generator_case(nb.rng)
     _check_generator_loss(nb, content, logits, 1.0,
-                          lambda: nb.generator_loss(np.array(content), logits.copy(), 1.0))
+                          lambda: nb.generator_loss(_variable(nb, content),
+                                                    _variable(nb, logits), 1.0))
     fixtures = nb.module(LESSON_FIXTURES)
     d_fake = fixtures.variable(logits)
     loss = nb.generator_loss(fixtures.variable(np.array(content)), d_fake, 1.0)
