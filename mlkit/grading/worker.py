@@ -13,6 +13,7 @@ import copy
 import importlib
 import importlib.abc
 import itertools
+import operator
 import os
 import resource
 import sys
@@ -38,6 +39,87 @@ class _NoChecks(importlib.abc.MetaPathFinder):
         if name == "mlkit.grading.checks" or name.startswith("mlkit.grading.checks."):
             raise ImportError(f"{name} is part of the grader and cannot be imported here")
         return None
+
+
+PROTECTED = ("builtins", "chainer", "mlkit", "cupy")   # top-level package names
+_MISSING = object()
+_IMMUTABLE_TYPE = 1 << 8         # Py_TPFLAGS_IMMUTABLETYPE: a C type nobody can patch
+
+
+def _restorable(value):
+    """Whether a library's attribute is code (a function, class, module, descriptor), which
+    is put back, rather than state (a cache, a counter, a setting), which is left alone."""
+    return callable(value) or isinstance(value, (types.ModuleType, property, staticmethod,
+                                                 classmethod))
+
+
+class Libraries:
+    """The course's libraries as they were before any learner's code ran, put back before
+    each request of the grader but a cell's.
+
+    Checks compare answers in the grader; but some ask the worker's libraries to do something
+    with an answer (``F.sum(result).backward()``, ``model.cleargrads()``, a fixture's
+    ``params(model)``, ``isinstance``). A learner's code that monkeypatches
+    ``chainer.Variable.backward``, ``chainer.functions.sum``, a fixture, a builtin or
+    ``sys.modules['chainer']`` (in a cell, or inside a function the check calls) would make
+    those answers lie; so every function, class, module and descriptor of the modules of
+    :data:`PROTECTED` (and of their classes) is put back before the next request runs.
+    NumPy is not among them: the worker's NumPy only carries numbers to the grader, which
+    compares them with its own. A learner's own names and the libraries' state (caches,
+    settings) are left alone.
+    """
+
+    def __init__(self):
+        self.groups = []         # (owner, its live namespace, names, original values)
+        self.modules = {}        # name -> module
+
+    def snapshot(self):
+        seen = set()
+
+        def add(owner, namespace):
+            names = [k for k, v in list(namespace.items()) if _restorable(v)]
+            self.groups.append((owner, namespace, tuple(names),
+                                tuple(namespace[k] for k in names)))
+
+        for name, module in list(sys.modules.items()):
+            if not isinstance(module, types.ModuleType) or name.split(".")[0] not in PROTECTED:
+                continue
+            self.modules[name] = module
+            add(None, vars(module))
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and id(value) not in seen \
+                        and not value.__flags__ & _IMMUTABLE_TYPE \
+                        and str(getattr(value, "__module__", "")).split(".")[0] in PROTECTED:
+                    seen.add(id(value))
+                    add(value, vars(value))        # a mappingproxy: a live view
+        return self
+
+    def restore(self):
+        """Put back what was changed; return the names put back."""
+        changed = []
+        for name, module in self.modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+                changed.append(name)
+        same = operator.is_
+        for owner, namespace, names, values in self.groups:
+            if all(map(same, map(namespace.get, names), values)):
+                continue                                     # the fast path, in C
+            for name, value in zip(names, values):
+                if namespace.get(name, _MISSING) is value:
+                    continue
+                try:
+                    if owner is None:
+                        namespace[name] = value
+                    else:
+                        setattr(owner, name, value)
+                    changed.append(name if owner is None else f"{owner.__name__}.{name}")
+                except (TypeError, AttributeError):
+                    pass
+        return changed
+
+
+LIBRARIES = Libraries()      # filled by the zygote, before any worker exists
 
 
 class Worker:
@@ -199,6 +281,7 @@ class Worker:
         return None
 
     def serve(self):
+        restore = LIBRARIES.restore         # bound now: a learner's cell cannot swap it later
         while True:
             try:
                 request = protocol.read_frame(self.channel_in)
@@ -208,6 +291,12 @@ class Worker:
                 return
             self.notes = []
             self.set_cpu_budget(request.get("cpu"))
+            if request.get("op") != "run_cell":    # a cell may patch; nothing after it may
+                changed = restore()
+                if changed:
+                    self.notes.append("your code changed the course's libraries ("
+                                      + ", ".join(sorted(set(changed))[:3])
+                                      + "); they were put back before checking")
             try:
                 result = getattr(self, "op_" + request["op"])(request)
                 if request["op"] == "keep":      # stays here even when it is plain data
@@ -471,6 +560,7 @@ def zygote_main():
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 -- a missing extra only costs its import later
             pass
+    LIBRARIES.snapshot()
     # Workers are forked from here: none may read or trace this process (or each other),
     # and every process they leave behind becomes this one's child, to be ended.
     _prctl(PR_SET_DUMPABLE, 0)

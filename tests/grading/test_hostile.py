@@ -52,8 +52,11 @@ def solved(tmp_path, old, new):
 def test_renaming_the_stub_exception_scores_nothing(tmp_path, cheat):
     report = grade(learner(tmp_path, cheat))
     assert earned(report) == {"9.1": 0, "9.2": 0, "9.3": 0}
-    assert "raised SystemExit" in hints(report, "9.2") or \
-        "raised KeyboardInterrupt" in hints(report, "9.2")
+    if cheat.startswith("import builtins"):     # the builtin is put back before each check
+        assert "still raises NotImplementedError" in hints(report, "9.2")
+    else:
+        assert "raised SystemExit" in hints(report, "9.2") or \
+            "raised KeyboardInterrupt" in hints(report, "9.2")
 
 
 def test_rewriting_the_graders_code_in_the_notebook_changes_nothing(tmp_path):
@@ -92,6 +95,71 @@ def test_forging_answers_on_the_workers_channel_loses_the_exercise(tmp_path):
     report = grade(solved(tmp_path, "    return 2 * x\n", "    return 2 * x\n" + "\n" + forge))
     assert earned(report)["9.1"] == 0
     assert earned(report)["9.2"] == 1 and earned(report)["9.3"] == 1
+
+
+def _asking_lesson():
+    """The toy lesson, but 9.1's check asks the worker's Chainer about the answer, as the
+    checks of Lessons 4-6 do (a gradient through the learner's graph, a Variable's .array)."""
+    import numpy as np
+
+    from mlkit.grading.hints import expect
+    from mlkit.grading.registry import Lesson
+    asking = Lesson(9, "Toy lesson whose check asks the worker's Chainer", notebook="09_toy")
+    for exercise_id, title in toy.lesson.exercises.items():
+        asking.exercise(exercise_id, title)
+
+    @asking.check("9.1", points=2)
+    def doubles_with_a_graph(nb):
+        x = nb.module("chainer").Variable(np.array([1.0, -2.0, 3.0], np.float32))
+        y = nb.double(x)
+        expect(np.allclose(nb.array(y), [2, -4, 6]), "double(x) should be 2 x")
+        nb.module("chainer.functions").sum(y).backward()
+        expect(x.grad is not None and np.allclose(nb.array(x.grad), 2),
+               "the gradient of sum(double(x)) should be 2")
+
+    for check in toy.lesson.checks:
+        if check.exercise != "9.1":
+            asking.checks.append(check)
+    return asking
+
+
+@pytest.mark.parametrize("patch", [
+    # in a cell: the library's functions, a class's method, or a whole module
+    "chainer.Variable.backward = lambda self, *a, **k: setattr(self_x[0], 'grad', "
+    "numpy.full(3, 2, numpy.float32))",
+    "chainer.functions.sum = lambda y: (setattr(self_x[0], 'grad', numpy.full(3, 2, "
+    "numpy.float32)), chainer.Variable(numpy.zeros((), numpy.float32)))[1]",
+    "import sys, types\nfake = types.ModuleType('chainer.functions')\n"
+    "fake.sum = lambda y: (setattr(self_x[0], 'grad', numpy.full(3, 2, numpy.float32)), "
+    "chainer.Variable(numpy.zeros((), numpy.float32)))[1]\n"
+    "sys.modules['chainer.functions'] = fake",
+])
+@pytest.mark.parametrize("where", ["cell", "function"])
+def test_monkeypatching_the_workers_libraries_does_not_fool_a_check(tmp_path, patch, where):
+    # double() computes off the graph (its answer's values are right, its gradient is not)
+    # and patches Chainer so that the check's backward() seems to find the gradient.
+    body = ("    self_x[0] = x\n"
+            "    return chainer.Variable(2 * numpy.asarray(getattr(x, 'array', x)))\n")
+    patch_lines = patch.replace("\n", "\n    ")
+    if where == "cell":
+        cell = f"import chainer, numpy\nself_x = [None]\n{patch}\ndef double(x):\n{body}"
+    else:
+        cell = (f"import chainer, numpy\nself_x = [None]\ndef double(x):\n    {patch_lines}\n"
+                f"{body}")
+    path = toy.write_notebook(tmp_path / "09_toy.ipynb", replace={
+        "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION": cell})
+    report = engine.grade(path, lessons={9: _asking_lesson()})
+    assert earned(report) == {"9.1": 0, "9.2": 1, "9.3": 1}, report["exercises"]
+    assert "gradient of sum(double(x)) should be 2" in hints(report, "9.1")
+    assert any("changed the course's libraries" in note for note in report["notes"]), \
+        report["notes"]
+
+
+def test_an_honest_answer_passes_the_check_that_asks_the_workers_chainer(tmp_path):
+    path = toy.write_notebook(tmp_path / "09_toy.ipynb")
+    report = engine.grade(path, lessons={9: _asking_lesson()})
+    assert earned(report) == {"9.1": 2, "9.2": 1, "9.3": 1}, report["exercises"]
+    assert not any("changed the course's libraries" in note for note in report["notes"])
 
 
 # ---------------------------------------------------------------------------------------------
