@@ -672,9 +672,9 @@ def _trainer_case(nb, epochs=None, batch_size=None):
             "t_val": t[n_train:], "W": W, "b": b,
             "epochs": int(epochs or rng.integers(2, 4)),
             "batch_size": int(batch_size or rng.choice([8, 16])),
-            "alpha": float(rng.choice([1e-3, 5e-3, 2e-2])),
-            "out": f"result_{int(rng.integers(10**6))}"}
+            "alpha": float(rng.choice([1e-3, 5e-3, 2e-2]))}
     fixtures_there = nb.module(LESSON_FIXTURES)
+    case["out"] = str(fixtures_there.scratch_folder())
     model = nb.module(FIXTURES).linear(W, b)
     train = fixtures_there.dataset(case["x_train"], case["t_train"])
     val = fixtures_there.dataset(case["x_val"], case["t_val"])
