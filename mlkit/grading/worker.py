@@ -7,8 +7,8 @@ Results go back as plain data or as handles to objects that stay here (see
 :mod:`mlkit.grading.protocol`). It decides nothing: every verdict is made by the grader from
 what it answers, so a learner's code that tampers with this process can only change its own
 answers, never the points; and the course's libraries are put back before each of the grader's
-requests (:class:`Libraries`), so a monkeypatch cannot make the worker's Chainer lie about them. A cell's ``print`` output goes to standard error, never to the
-channel.
+requests (:class:`Libraries`), so a monkeypatch cannot make the worker's Chainer lie about them.
+A cell's ``print`` output goes to standard error, never to the channel.
 """
 import copy
 import importlib
