@@ -26,8 +26,9 @@ import pytest
 
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson01 import lesson
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant, rows_by_id)
+from tests.lessons.planted import (assert_full_marks, assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant, plant_and_grade,
+                                   replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "01_logic_gates.ipynb"
@@ -152,3 +153,247 @@ def test_a_typical_mistake_keeps_part_of_its_exercise(mutated_report, exercise_i
 @pytest.mark.slow
 def test_an_endless_loop_costs_its_whole_exercise(mutated_report):
     assert rows_by_id(mutated_report)[ENDLESS[0]]["earned"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct answers in other styles than the solution's: each must earn full marks.
+# notebook -> (exercise, which solution block of its cell, the block written another way)
+
+ALTERNATIVES = {
+    "loops_namedtuples_and_lazy_links": [
+        ("1.1", 0, """
+            table = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xor": (0, 1, 1, 0)}
+            x = np.array([[a, b] for a in (0, 1) for b in (0, 1)], dtype="float32")
+            return [x, np.asarray(table[gate.lower()], dtype="int32")]
+            """),
+        ("1.2", 0, """
+            rng = np.random.default_rng(seed)
+            xs, ts = [], []
+            for point, label in zip(x, t):
+                for _ in range(copies):
+                    xs.append(point)
+                    ts.append(label)
+            xs = np.array(xs, dtype=np.float64)
+            xs = xs + rng.normal(0.0, noise, size=xs.shape)
+            return xs.astype("f"), np.array(ts, dtype=np.int32)
+            """),
+        ("1.3", 0, """
+            from collections import namedtuple
+            Run = namedtuple("Run", "model losses")
+            mlkit.seed(int(seed))
+            model = L.Linear(None, 2)
+            losses = []
+            for step in range(steps):
+                y = model(x)
+                loss = F.softmax_cross_entropy(y, t)
+                model.cleargrads()
+                loss.backward()
+                for name, param in model.namedparams():
+                    param.data -= lr * param.grad
+                losses.append(loss.array)
+            return Run(model, losses)
+            """),
+        ("1.4", 0, """
+            from collections import defaultdict
+            optimizer.setup(model)
+            history = defaultdict(list)
+
+            def lossfun():
+                y = model(x)
+                loss = F.softmax_cross_entropy(y, t)
+                history["loss"].append(loss.array.item())
+                history["accuracy"].append((y.array.argmax(axis=1) == t).mean())
+                return loss
+            for _ in range(steps):
+                optimizer.update(lossfun)
+            return history
+            """),
+        ("1.5", 0, """
+            rng = np.random.default_rng(seed)
+            W = rng.standard_normal((n_trials, 2, 2))
+            b = rng.standard_normal((n_trials, 2))
+            scores = np.einsum("nd,kcd->knc", x, W) + b[:, None, :]
+            return (scores.argmax(axis=-1) == t).mean(axis=1).max()
+            """),
+        ("1.6", 0, """
+            self.hidden = L.Linear(None, n_hidden)
+            self.out = L.Linear(None, n_out)
+            """),
+        ("1.6", 1, """
+            h = F.tanh(self.hidden(x))
+            y = self.out(h)
+            return y
+            """),
+        ("1.7", 0, """
+            targets = np.expand_dims(t, 1).astype("float32")
+            optimizer.setup(model)
+            losses = []
+            for _ in range(steps):
+                loss = F.mean(F.squared_difference(model(x), targets))
+                optimizer.target.cleargrads()
+                loss.backward()
+                optimizer.update()
+                losses.append(float(loss.data))
+            return losses
+            """),
+        ("1.8", 0, """
+            from collections import deque
+            functions, leaves = [], []
+            seen_functions, seen_leaves = set(), set()
+            queue = deque([y])
+            while queue:
+                v = queue.popleft()
+                creator = v.creator
+                if creator is None:
+                    if id(v) not in seen_leaves:
+                        seen_leaves.add(id(v))
+                        leaves.append(v.name)
+                elif id(creator) not in seen_functions:
+                    seen_functions.add(id(creator))
+                    functions.append(creator.label)
+                    queue.extend(creator.inputs)
+            return tuple(functions), tuple(leaves)
+            """),
+        ("1.9", 0, """
+            x = np.array(x, dtype=float)
+            flat = []
+            for i in range(x.size):
+                step = np.zeros(x.size)
+                step[i] = eps
+                step = step.reshape(x.shape)
+                flat.append((f(x + step) - f(x - step)) / (2 * eps))
+            return np.array(flat).reshape(x.shape)
+            """),
+        ("1.10", 0, """
+            xp = chainer.backend.get_array_module(inputs[0])
+            y = 1 / (1 + xp.exp(-inputs[0]))
+            self.retain_outputs([0])
+            return (y,)
+            """),
+        ("1.10", 1, """
+            y = self.get_retained_outputs()[0]
+            return [grad_outputs[0] * (y - y * y)]
+            """),
+        ("1.10", 2, """
+            y, = Sigmoid().apply([x])
+            return y
+            """),
+    ],
+    "lists_numpy_scalars_and_keywords": [
+        ("1.1", 0, """
+            import itertools
+            x = np.array(list(itertools.product([0, 1], repeat=2)), np.float32)
+            column = {"and": np.logical_and, "or": np.logical_or,
+                      "xor": np.logical_xor}[gate](x[:, 0], x[:, 1])
+            return x, column.astype(np.int32)
+            """),
+        ("1.2", 0, """
+            rng = np.random.default_rng(seed)
+            x_many = np.tile(x, (copies, 1)).astype(np.float32)
+            jitter = (noise * rng.standard_normal(x_many.shape)).astype(np.float32)
+            return x_many + jitter, np.tile(t, copies).astype(np.int32)
+            """),
+        ("1.3", 0, """
+            mlkit.seed(seed)
+            net = L.Linear(2, 2)
+            history = []
+            for _ in range(steps):
+                net.cleargrads()
+                loss = F.softmax_cross_entropy(net(x), t)
+                loss.backward()
+                net.W.array -= lr * net.W.grad
+                net.b.array[...] = net.b.array - lr * net.b.grad
+                history.append(np.float32(loss.array))
+            return [net, tuple(history)]
+            """),
+        ("1.4", 0, """
+            optimizer = optimizer.setup(model)
+            losses, accuracies = [], []
+            for _ in range(steps):
+                y = model(x)
+                loss = F.softmax_cross_entropy(y, t)
+                losses.append(loss.array)
+                accuracies.append(F.accuracy(y, t).array)
+                optimizer.target.cleargrads()
+                loss.backward()
+                optimizer.update()
+            return dict(loss=losses, accuracy=accuracies)
+            """),
+        ("1.5", 0, """
+            rng = np.random.default_rng(seed)
+            accuracies = []
+            for _ in range(n_trials):
+                W = rng.standard_normal(size=(2, 2))
+                b = rng.standard_normal(size=2)
+                accuracies.append(np.mean(np.argmax(x @ W.T + b, 1) == t))
+            return max(accuracies)
+            """),
+        ("1.7", 0, """
+            optimizer.setup(model)
+            target = np.float32(t)[:, None]
+            losses = []
+
+            def lossfun():
+                loss = F.mean_squared_error(model(x), target)
+                losses.append(float(loss.array))
+                return loss
+            for _ in range(steps):
+                optimizer.update(lossfun)
+            return losses
+            """),
+        ("1.8", 0, """
+            functions, leaves, seen, queue, i = [], [], [], [y.node], 0
+            while i < len(queue):
+                node = queue[i]
+                i += 1
+                thing = node if node.creator is None else node.creator
+                if any(thing is other for other in seen):
+                    continue
+                seen.append(thing)
+                if thing is node:
+                    leaves.append(node.name)
+                else:
+                    functions.append(type(thing).__name__)
+                    queue += list(thing.inputs)
+            return functions, leaves
+            """),
+        ("1.9", 0, """
+            x = x.astype(np.float64, copy=True)
+            grad = np.empty_like(x)
+            it = np.nditer(x, flags=["multi_index"])
+            for _ in it:
+                i = it.multi_index
+                keep = x[i]
+                x[i] = keep + eps
+                up = f(x)
+                x[i] = keep - eps
+                down = f(x)
+                x[i] = keep
+                grad[i] = (up - down) / (eps + eps)
+            return grad
+            """),
+        ("1.10", 0, """
+            x = inputs[0]
+            y = (1 / (1 + np.exp(-x))).astype(x.dtype)
+            self.retain_outputs((0,))
+            return y,
+            """),
+        ("1.10", 1, """
+            gy = grad_outputs[0]
+            y = self.get_retained_outputs()[0]
+            gx = gy * y * (1 - y)
+            return gx,
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_alternatives(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, ALTERNATIVES), tmp_path_factory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
+    assert_full_marks(graded_alternatives(name), name)

@@ -21,8 +21,9 @@ import pytest
 
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson02 import lesson
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant_and_grade, rows_by_id)
+from tests.lessons.planted import (assert_full_marks, assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant_and_grade,
+                                   replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "02_mnist_classification.ipynb"
@@ -140,3 +141,188 @@ def test_train_mode_switched_off_at_top_level_costs_nothing(graded):
         assert rows[exercise_id]["earned"] == rows[exercise_id]["possible"], rows[exercise_id]
     # the check that needs training mode (two forward passes differ by dropout) passed
     assert report["outcomes"]["2.7/cnn_dropout_only_in_training"]["passed"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct answers in other styles than the solution's: each must earn full marks.
+# notebook -> (exercise, which solution block of its cell, the block written another way)
+
+ALTERNATIVES = {
+    "lists_lazy_links_and_aliases": [
+        ("2.1", 0, """
+            x = (images / 255.0).astype(np.float32)[:, None]
+            return [x, np.asarray(labels, dtype=np.int32)]
+            """),
+        ("2.2", 0, """
+            with self.init_scope():
+                self.fc1 = L.Linear(None, n_hidden)
+                self.fc2 = L.Linear(None, n_hidden)
+                self.fc3 = L.Linear(None, n_out)
+            """),
+        ("2.2", 1, """
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+            """),
+        ("2.3", 0, """
+            return F.accuracy(scores, labels).array
+            """),
+        ("2.4", 0, """
+            total, batches = 0.0, 0
+            epoch = iterator.epoch
+            while iterator.epoch == epoch:
+                x, t = concat_examples(next(iterator), device=device)
+
+                def lossfun():
+                    return F.softmax_cross_entropy(model(x), t)
+                loss = lossfun()
+                optimizer.target.cleargrads()
+                loss.backward()
+                optimizer.update()
+                total += loss.array.item()
+                batches += 1
+            return total / batches
+            """),
+        ("2.5", 0, """
+            from collections import namedtuple
+            Result = namedtuple("Result", "loss accuracy")
+            iterator.reset()
+            losses, hits, n = [], [], 0
+            with chainer.using_config("train", False), \
+                    chainer.using_config("enable_backprop", False):
+                while True:
+                    try:
+                        batch = iterator.next()
+                    except StopIteration:
+                        break
+                    x, t = concat_examples(batch, device)
+                    y = model(x)
+                    losses.append(F.sum(F.softmax_cross_entropy(y, t, reduce="no")).array)
+                    hits.append(F.accuracy(y, t).array * len(t))
+                    n += len(t)
+            return Result(np.sum(losses) / n, np.sum(hits) / n)
+            """),
+        ("2.6", 0, """
+            matrix = np.zeros((n_classes, n_classes), dtype=int)
+            for a, b in zip(true, predicted):
+                matrix[a, b] += 1
+            return matrix
+            """),
+        ("2.7", 0, """
+            with self.init_scope():
+                self.conv1 = L.Convolution2D(None, 32, 3, 1, 1)
+                self.bn1 = L.BatchNormalization(size=32)
+                self.conv2 = L.Convolution2D(None, 64, 3, 1, 1)
+                self.bn2 = L.BatchNormalization(size=64)
+                self.fc = L.Linear(None, 128)
+                self.bn3 = L.BatchNormalization(size=128)
+                self.out = L.Linear(None, n_out)
+            """),
+        ("2.7", 1, """
+            h = F.relu(F.max_pooling_2d(self.bn1(self.conv1(x)), ksize=2, stride=2))
+            h = F.relu(F.max_pooling_2d(self.bn2(self.conv2(h)), ksize=2, stride=2))
+            h = F.relu(self.bn3(self.fc(F.dropout(h, ratio=0.25))))
+            return self.out(F.dropout(h, ratio=0.5))
+            """),
+        ("2.8", 0, """
+            device = chainer.get_device(device)
+            classifier = L.Classifier(model)
+            classifier.to_device(device)
+            optimizer = chainer.optimizers.Adam(alpha).setup(classifier)
+            train_iter = chainer.iterators.SerialIterator(train, batch_size=batch_size,
+                                                          shuffle=True)
+            val_iter = chainer.iterators.SerialIterator(val, batch_size, False, False)
+            updater = training.StandardUpdater(train_iter, optimizer, device=device)
+            trainer = training.Trainer(
+                updater, stop_trigger=training.triggers.IntervalTrigger(epochs, "epoch"),
+                out=out)
+            trainer.extend(extensions.Evaluator(val_iter, classifier, device=device),
+                           trigger=(1, "epoch"))
+            trainer.extend(extensions.LogReport(trigger=(1, "epoch")))
+            return trainer
+            """),
+    ],
+    "loops_sums_and_dicts": [
+        ("2.1", 0, """
+            x = np.expand_dims(images, 1) / np.float32(255.)
+            t = np.int32(labels)
+            return x.astype(np.float32), t
+            """),
+        ("2.3", 0, """
+            correct = 0
+            for row, label in zip(scores, labels):
+                correct += int(np.argmax(row) == label)
+            return correct / len(labels)
+            """),
+        ("2.4", 0, """
+            losses = []
+            for batch in iterator:
+                x, t = concat_examples(batch, device)
+                loss = F.softmax_cross_entropy(model(x), t)
+                model.cleargrads()
+                loss.backward()
+                optimizer.update()
+                losses.append(loss.array)
+                if iterator.is_new_epoch:
+                    break
+            return np.mean(losses)
+            """),
+        ("2.5", 0, """
+            iterator.reset()
+            total_loss = total_right = 0.0
+            with chainer.using_config("train", False):
+                with chainer.no_backprop_mode():
+                    for batch in iterator:
+                        x, t = concat_examples(batch, device)
+                        y = model(x)
+                        n = len(batch)
+                        total_loss += F.softmax_cross_entropy(y, t).array * n
+                        total_right += F.accuracy(y, t).array * n
+            count = len(iterator.dataset)
+            return [total_loss / count, total_right / count]
+            """),
+        ("2.6", 0, """
+            flat = np.asarray(true) * n_classes + np.asarray(predicted)
+            return np.bincount(flat, minlength=n_classes ** 2).reshape(n_classes, n_classes)
+            """),
+        ("2.8", 0, """
+            classifier = L.Classifier(model)
+            classifier.to_device(device)
+            optimizer = chainer.optimizers.Adam(alpha=alpha)
+            optimizer.setup(classifier)
+            train_iter = SerialIterator(train, batch_size)
+            val_iter = SerialIterator(val, batch_size, repeat=False, shuffle=False)
+            updater = chainer.training.updaters.StandardUpdater(
+                {"main": train_iter}, {"main": optimizer}, device=device)
+            trainer = training.Trainer(updater, [epochs, "epoch"], out=str(out))
+            trainer.extend(extensions.Evaluator({"main": val_iter}, {"main": classifier},
+                                                device=device))
+            trainer.extend(extensions.LogReport(), name="LogReport")
+            return trainer
+            """),
+    ],
+    "an_evaluator_on_its_own_classifier": [
+        ("2.8", 0, """
+            classifier = L.Classifier(model)
+            classifier.to_device(device)
+            optimizer = chainer.optimizers.Adam(alpha=alpha)
+            optimizer.setup(classifier)
+            train_iter = SerialIterator(train, batch_size)
+            val_iter = SerialIterator(val, batch_size, repeat=False, shuffle=False)
+            updater = training.updaters.StandardUpdater(train_iter, optimizer, device=device)
+            trainer = training.Trainer(updater, (epochs, "epoch"), out=out)
+            trainer.extend(extensions.Evaluator(val_iter, L.Classifier(model), device=device))
+            trainer.extend(extensions.LogReport())
+            return trainer
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_alternatives(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, ALTERNATIVES), tmp_path_factory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
+    assert_full_marks(graded_alternatives(name), name)

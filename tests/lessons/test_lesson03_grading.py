@@ -14,8 +14,9 @@ import pytest
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson03 import lesson
 from mlkit.grading.notebook import cell_role
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant, rows_by_id)
+from tests.lessons.planted import (assert_full_marks, assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, plant, plant_and_grade,
+                                   replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "03_regression.ipynb"
@@ -135,3 +136,219 @@ def test_a_line_magic_in_the_setup_cell_keeps_full_marks(reports):
     rows = rows_by_id(report)
     assert report["earned"] == report["possible"], rows
     assert not any(row["hints"] for row in rows.values()), rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct answers in other styles than the solution's: each must earn full marks.
+# notebook -> (exercise, which solution block of its cell, the block written another way)
+
+ALTERNATIVES = {
+    "attributes_deep_copies_and_namedtuples": [
+        ("3.1", 0, """
+            self.n_layers = n_layers
+            with self.init_scope():
+                for i in range(n_layers):
+                    setattr(self, f"l{i}", L.Linear(None, n_hidden))
+                self.out = L.Linear(None, 1)
+            """),
+        ("3.1", 1, """
+            h = x
+            for i in range(self.n_layers):
+                h = F.relu(getattr(self, f"l{i}")(h))
+            return self.out(h)
+            """),
+        ("3.2", 0, """
+            self.losses = []
+            self.best_loss = float("inf")
+            self.best_epoch = None
+            """),
+        ("3.2", 1, """
+            self.losses.append(loss)
+            self.best_epoch = int(np.argmin(self.losses))
+            self.best_loss = self.losses[self.best_epoch]
+            return len(self.losses) - 1 - self.best_epoch >= self.patience
+            """),
+        ("3.3", 0, """
+            import copy
+            from collections import defaultdict, namedtuple
+            Result = namedtuple("Result", "best_epoch history")
+            optimizer = chainer.optimizers.Adam(alpha=lr)
+            optimizer.setup(model)
+            history = defaultdict(list)
+            best = copy.deepcopy(model)
+            for epoch in range(max_epochs):
+                loss = F.mean_squared_error(model(x_train), y_train)
+                with chainer.using_config("enable_backprop", False):
+                    val_loss = F.mean_squared_error(model(x_val), y_val).array
+                history["train MSE"].append(loss.array)
+                history["validation MSE"].append(val_loss)
+                stop = stopper.step(val_loss)
+                if stopper.best_epoch == epoch:
+                    best = copy.deepcopy(model)
+                if stop:
+                    break
+                optimizer.update(lambda: loss)
+            model.copyparams(best)
+            return Result(stopper.best_epoch, history)
+            """),
+        ("3.4", 0, """
+            from collections import namedtuple
+            Pair = namedtuple("Pair", "train test")
+            x = np.asarray(x_train, np.float64)
+            mean = np.mean(x, axis=0, keepdims=True)
+            std = np.sqrt(np.mean((x - mean) ** 2, axis=0, keepdims=True))
+            return Pair(np.float32((x - mean) / std), np.float32((x_test - mean) / std))
+            """),
+        ("3.5", 0, """
+            d = np.reshape(y_true, -1) - np.reshape(y_pred, -1)
+            return (d ** 2).mean()
+            """),
+        ("3.5", 1, """
+            return np.average(np.abs(np.ravel(y_true) - np.ravel(y_pred)))
+            """),
+        ("3.5", 2, """
+            y_true = np.asarray(y_true, np.float64).ravel()
+            return 1 - mse(y_true, y_pred) / np.var(y_true)
+            """),
+        ("3.6", 0, """
+            X = np.asarray(X, np.float64)
+            y = np.asarray(y, np.float64).reshape(-1)
+            A = np.column_stack([X, np.ones(len(X))])
+            theta = np.linalg.solve(A.T @ A, A.T @ y)
+            return [theta[:-1], theta[-1]]
+            """),
+        ("3.7", 0, """
+            r = F.absolute(y - t)
+            inside = F.minimum(r, delta * np.ones_like(t))
+            return F.mean(0.5 * F.square(inside) + delta * (r - inside))
+            """),
+        ("3.8", 0, """
+            if any(not np.isfinite(v) for v in losses) or losses[-1] >= losses[0]:
+                return "diverges"
+            return "good" if losses[-1] < 0.2 * losses[0] else "crawls"
+            """),
+        ("3.8", 1, """
+            losses = np.asarray(losses, dtype=np.float64)
+            return np.std(np.diff(losses)) / np.mean(losses)
+            """),
+        ("3.8", 2, """
+            from collections import OrderedDict
+            answer = OrderedDict()
+            for lr, curve in lr_runs.items():
+                answer[diagnose(curve)] = lr
+            ranked = sorted(batch_runs, key=lambda size: noisiness(batch_runs[size]))
+            answer["noisiest"], answer["smoothest"] = ranked[-1], ranked[0]
+            return answer
+            """),
+    ],
+    "chain_lists_saved_weights_and_logs": [
+        ("3.1", 0, """
+            with self.init_scope():
+                self.layers = chainer.ChainList()
+                for _ in range(n_layers):
+                    self.layers.add_link(L.Linear(None, n_hidden))
+                self.head = L.Linear(None, 1)
+            """),
+        ("3.1", 1, """
+            for layer in self.layers.children():
+                x = F.relu(layer(x))
+            return self.head(x)
+            """),
+        ("3.2", 0, """
+            self.best_loss, self.best_epoch = float("inf"), None
+            self.wait = 0
+            self.epochs_seen = 0
+            """),
+        ("3.2", 1, """
+            epoch = self.epochs_seen
+            self.epochs_seen += 1
+            if loss < self.best_loss:
+                self.best_loss, self.best_epoch, self.wait = loss, epoch, 0
+            else:
+                self.wait += 1
+            return self.wait >= self.patience
+            """),
+        ("3.3", 0, """
+            optimizer = chainer.optimizers.Adam(lr)
+            optimizer.setup(model)
+            train_curve, val_curve = [], []
+            saved = None
+            for epoch in range(max_epochs):
+                loss = F.mean_squared_error(model(x_train), y_train)
+                with chainer.no_backprop_mode():
+                    val_loss = F.mean_squared_error(model(x_val), y_val).array.item()
+                train_curve.append(loss.array.item())
+                val_curve.append(val_loss)
+                stop = stopper.step(val_loss)
+                if stopper.best_epoch == epoch:
+                    saved = {name: p.array.copy() for name, p in model.namedparams()}
+                if stop:
+                    break
+                optimizer.target.cleargrads()
+                loss.backward()
+                optimizer.update()
+            for name, p in model.namedparams():
+                p.array[...] = saved[name]
+            return [stopper.best_epoch, {"train MSE": train_curve, "validation MSE": val_curve}]
+            """),
+        ("3.4", 0, """
+            mean, std = x_train.mean(0), x_train.std(0)
+            return [np.divide(x_train - mean, std, dtype=np.float32),
+                    ((x_test - mean) / std).astype("float32")]
+            """),
+        ("3.5", 2, """
+            y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
+            ss_res = sum((a - b) ** 2 for a, b in zip(y_true.tolist(), y_pred.tolist()))
+            ss_tot = sum((a - y_true.mean()) ** 2 for a in y_true.tolist())
+            return 1 - ss_res / ss_tot
+            """),
+        ("3.6", 0, """
+            X = np.asarray(X, np.float64)
+            y = np.ravel(y).astype(np.float64)
+            x_mean, y_mean = X.mean(axis=0), y.mean()
+            w = np.linalg.pinv(X - x_mean) @ (y - y_mean)
+            return w, y_mean - x_mean @ w
+            """),
+        ("3.7", 0, """
+            r = y - t
+            a = abs(r)
+            xp = chainer.backend.get_array_module(a.array)
+            elementwise = F.where(xp.asarray(a.array > delta),
+                                  delta * a - delta ** 2 / 2, r * r / 2)
+            return F.sum(elementwise) / elementwise.size
+            """),
+        ("3.8", 0, """
+            first, last = losses[0], losses[-1]
+            if np.isnan(last) or np.isinf(last) or np.isnan(losses).any() or last > first:
+                return "diverges"
+            if (first - last) / first < 0.1:
+                return "crawls"
+            return "good"
+            """),
+        ("3.8", 1, """
+            log = np.log(np.asarray(losses, dtype=np.float64))
+            return float(np.mean(np.abs(np.diff(log))))
+            """),
+        ("3.8", 2, """
+            answer = {}
+            for lr in lr_runs:
+                verdict = diagnose(lr_runs[lr])
+                answer[verdict] = lr
+            noise = [(noisiness(curve), size) for size, curve in batch_runs.items()]
+            answer["noisiest"] = max(noise)[1]
+            answer["smoothest"] = min(noise)[1]
+            return answer
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_alternatives(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, ALTERNATIVES), tmp_path_factory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
+    assert_full_marks(graded_alternatives(name), name)

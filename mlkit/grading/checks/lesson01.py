@@ -11,7 +11,7 @@ import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from mlkit.grading import fixtures
-from mlkit.grading.checks.common import expect_raw_scores
+from mlkit.grading.checks.common import as_dict, as_pair, expect_raw_scores
 from mlkit.grading.hints import expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -91,10 +91,18 @@ def _as_loss_float(nb, value, exercise_call):
     expect(not nb.isinstance(value, "chainer.Variable"),
            f"{exercise_call} returned a chainer.Variable; return the loss as a Python float, "
            "float(loss.array) (a Variable keeps its whole graph alive in your history)")
-    expect(isinstance(value, (float, np.floating)),
+    number = _float_or_none(value)
+    expect(number is not None,
            f"{exercise_call} returned {type(value).__name__} ({value!r}); return the loss "
            "before the update as a float: float(loss.array)")
-    return float(value)
+    return number
+
+
+def _float_or_none(value):
+    """A float, a NumPy float or a 0-d float array (``loss.array``) as a float; else None."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f":
+        value = value[()]
+    return float(value) if isinstance(value, (float, np.floating)) else None
 
 
 def _same_params(a, b, atol=1e-6):
@@ -267,11 +275,8 @@ def _losses(nb, losses, steps, call):
 def _by_hand(nb, x, t, lr, steps, seed):
     """``(model, losses)`` of the learner's ``train_by_hand``, or a hint."""
     call = f"train_by_hand(x, t, lr={lr:.3g}, steps={steps}, seed={seed})"
-    answer = nb.train_by_hand(x, t, lr, steps, seed=seed)
-    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           f"{call} should return two things, (model, losses); got "
-           f"{getattr(answer, 'type_name', type(answer).__name__)}")
-    model, losses = answer
+    model, losses = as_pair(nb, nb.train_by_hand(x, t, lr, steps, seed=seed),
+                            f"{call} should return two things, (model, losses)")
     expect(nb.isinstance(model, "chainer.Link"),
            f"{call} should return the trained model (a chainer Link such as L.Linear) first; "
            f"got {getattr(model, 'type_name', type(model).__name__)}")
@@ -398,19 +403,19 @@ def _reference_step(model, optimizer, x, t, clear=True):
 def _fit(nb, model, optimizer, x, t, steps):
     """The learner's ``fit`` history as two lists of floats, or a hint."""
     call = f"fit(model, optimizer, x, t, steps={steps})"
-    history = nb.fit(model, optimizer, x, t, steps)
-    expect(isinstance(history, dict) and {"loss", "accuracy"} <= set(history),
-           f"{call} should return a dict with the lists 'loss' and 'accuracy'; got "
-           + (f"a dict with the keys {sorted(map(str, history))}" if isinstance(history, dict)
-              else getattr(history, "type_name", type(history).__name__)))
+    history = as_dict(nb, nb.fit(model, optimizer, x, t, steps),
+                      f"{call} should return a dict with the lists 'loss' and 'accuracy'")
+    expect({"loss", "accuracy"} <= set(history),
+           f"{call} should return a dict with the lists 'loss' and 'accuracy'; got a dict with "
+           f"the keys {sorted(map(str, history))}")
     losses = _losses(nb, history["loss"], steps, call + "['loss']")
     accuracies = history["accuracy"]
     expect(isinstance(accuracies, (list, tuple)) and len(accuracies) == steps,
            f"{call}['accuracy'] should hold one accuracy per step, {steps} floats")
-    expect(all(isinstance(a, (float, np.floating)) for a in accuracies),
+    expect(all(_float_or_none(a) is not None for a in accuracies),
            f"{call}['accuracy'] should hold floats, float(F.accuracy(y, t).array); got "
            f"{[getattr(a, 'type_name', type(a).__name__) for a in accuracies][:3]}")
-    return losses, [float(a) for a in accuracies], call
+    return losses, [_float_or_none(a) for a in accuracies], call
 
 
 def _set_up(nb, model, name, **settings):
@@ -723,11 +728,9 @@ def _walk(y, every_input=True, once=True):
 
 def _answer(nb, y, what):
     """The learner's ``walk_graph(y)`` as (function names, leaf names), or a hint."""
-    answer = nb.walk_graph(y)
-    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           f"walk_graph should return two lists, (functions, leaves); for {what} it returned "
-           f"{getattr(answer, 'type_name', type(answer).__name__)} {answer!r}"[:400])
-    functions, leaves = answer
+    functions, leaves = as_pair(nb, nb.walk_graph(y),
+                                f"walk_graph should return two lists, (functions, leaves); "
+                                f"for {what} it returned something else")
     expect(isinstance(functions, (list, tuple)) and isinstance(leaves, (list, tuple)),
            f"walk_graph should return two lists, (functions, leaves); for {what} got "
            f"{type(functions).__name__} and {type(leaves).__name__}")

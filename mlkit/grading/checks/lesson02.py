@@ -13,7 +13,7 @@ import numpy as np
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from mlkit.grading import fixtures
 from mlkit.grading.fixtures import lesson02 as fx
-from mlkit.grading.checks.common import expect_raw_scores
+from mlkit.grading.checks.common import as_pair, expect_raw_scores
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -151,9 +151,8 @@ def _prepared(nb, images, labels):
     """The learner's ``prepare(images, labels)``, checked to be a pair and to leave its inputs
     alone (they stay in the worker, so a change in place shows)."""
     kept_images, kept_labels = nb.keep(images.copy()), nb.keep(labels.copy())
-    result = nb.prepare(kept_images, kept_labels)
-    expect(isinstance(result, tuple) and len(result) == 2,
-           f"prepare should return a pair (x, t), got {_type_name(result)}")
+    result = as_pair(nb, nb.prepare(kept_images, kept_labels),
+                     "prepare should return a pair (x, t)")
     expect(np.array_equal(nb.array(kept_images), images)
            and np.array_equal(nb.array(kept_labels), labels),
            "prepare changed the arrays it was given; compute new arrays instead")
@@ -420,8 +419,7 @@ def epoch_returns_mean_minibatch_loss(nb):
 # 2.5 evaluation in test mode
 
 def _pair(nb, result):
-    expect(isinstance(result, tuple) and len(result) == 2,
-           f"evaluate should return a pair (mean loss, accuracy), got {_type_name(result)}")
+    result = as_pair(nb, result, "evaluate should return a pair (mean loss, accuracy)")
     return (_number(nb, result[0], "evaluate", "the mean loss"),
             _number(nb, result[1], "evaluate", "the accuracy"))
 
@@ -718,7 +716,7 @@ def _expect_evaluator(facts, case):
            "the Evaluator's iterator must make one pass and stop: "
            "SerialIterator(val, batch_size, repeat=False, shuffle=False); a repeating one never "
            "ends, and the evaluation with it")
-    expect(evaluator["target_is_optimizers"],
+    expect(evaluator["target_is_optimizers"] or evaluator["target_classifies_the_model"],
            "the Evaluator should measure the same L.Classifier that the optimizer trains (it "
            "computes and reports the loss and the accuracy); it got "
            + ("the bare model, which computes neither" if evaluator["target_is_model"]

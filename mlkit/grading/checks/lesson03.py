@@ -13,6 +13,7 @@ what was expected and what came back.
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
+from mlkit.grading.checks.common import as_dict, as_pair
 from mlkit.grading.hints import LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -416,13 +417,13 @@ def _learner_early_stopping(nb, case):
     answer = nb.train_with_early_stopping(model, case["x_train"], case["y_train"],
                                           case["x_val"], case["y_val"], stopper,
                                           case["max_epochs"], lr=case["lr"])
-    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           f"{call} should return two things, (best_epoch, history); got {_type_name(answer)}")
-    best_epoch, history = answer
-    expect(isinstance(history, dict) and {"train MSE", "validation MSE"} <= set(history),
-           f"{call} should return the history as a dict with the lists 'train MSE' and "
-           f"'validation MSE'; got {_type_name(history)}"
-           + (f" with the keys {sorted(map(str, history))}" if isinstance(history, dict) else ""))
+    best_epoch, history = as_pair(nb, answer,
+                                  f"{call} should return two things, (best_epoch, history)")
+    what = (f"{call} should return the history as a dict with the lists 'train MSE' and "
+            "'validation MSE'")
+    history = as_dict(nb, history, what)
+    expect({"train MSE", "validation MSE"} <= set(history),
+           f"{what}; got a dict with the keys {sorted(map(str, history))}")
     history = {key: [float(v) for v in np.ravel(np.asarray(history[key], np.float64))]
                for key in ("train MSE", "validation MSE")}
     return best_epoch, history, there.params(model), [float(v) for v in stopper.seen], call
@@ -524,9 +525,8 @@ def _standardize_problem(rng, n_train=50, n_test=20):
 
 
 def _learner_standardize(nb, x_train, x_test):
-    answer = nb.standardize(x_train.copy(), x_test.copy())
-    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           f"standardize returned {_type_name(answer)}; return two arrays, (z_train, z_test)")
+    answer = as_pair(nb, nb.standardize(x_train.copy(), x_test.copy()),
+                     "standardize should return two arrays, (z_train, z_test)")
     z_train, z_test = (nb.array(a) for a in answer)
     expect(z_train.shape == x_train.shape and z_test.shape == x_test.shape,
            f"standardize returned arrays of shapes {z_train.shape} and {z_test.shape} for "
@@ -759,10 +759,8 @@ def _lstsq_with_intercept(X, y):
 def _learner_fit(nb, X, y):
     """The learner's (w, b) as (float64 array of shape (D,), float), after checking that they
     have the types and shapes the exercise promises."""
-    answer = nb.fit_linear(X.copy(), y.copy())
-    expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           f"fit_linear returned {_type_name(answer)}; return a pair (w, b)")
-    w, b = answer
+    w, b = as_pair(nb, nb.fit_linear(X.copy(), y.copy()),
+                   "fit_linear should return a pair (w, b)")
     n, d = X.shape
     expect(isinstance(w, np.ndarray),
            f"w is {_type_name(w)}; return w as a NumPy float array of shape ({d},)")
@@ -1035,10 +1033,9 @@ def conclusions_follow_the_curves(nb):
                   .tolist()}
     expected = {"diverges": runs[0][0], "crawls": runs[1][0], "good": runs[2][0],
                 "noisiest": min(batch_runs), "smoothest": max(batch_runs)}
-    got = nb.conclude(lr_runs, batch_runs)
-    expect(isinstance(got, dict) and set(expected) <= set(got),
-           f"conclude should return a dict with the keys {sorted(expected)}; got "
-           + (f"the keys {sorted(map(str, got))}" if isinstance(got, dict) else _type_name(got)))
+    what = f"conclude should return a dict with the keys {sorted(expected)}"
+    got = as_dict(nb, nb.conclude(lr_runs, batch_runs), what)
+    expect(set(expected) <= set(got), f"{what}; got the keys {sorted(map(str, got))}")
     wrong = {key: got[key] for key in expected
              if not (_is_number(got[key]) and float(got[key]) == float(expected[key]))}
     expect(not wrong, "conclude drew other conclusions from fresh curves than they show: "
