@@ -9,7 +9,7 @@ import chainer.functions as F
 
 from mlkit.metrics import frame_mae, frame_mse, frame_ssim, per_step, video_metrics
 from mlkit.models.convlstm import (ConvLSTMCell, EncoderForecaster, FrameEncoderDecoder,
-                                   count_parameters, predict_frames)
+                                   count_parameters, move_frame, predict_frames)
 
 
 def _sigmoid(v):
@@ -40,8 +40,9 @@ def test_cell_starts_from_zeros_and_remembers_with_forget_bias_one():
 
 @pytest.mark.parametrize("model", [EncoderForecaster(hidden=(4, 4), patch=4),
                                    EncoderForecaster(hidden=(4,), patch=8, embed=6),
+                                   EncoderForecaster(hidden=(4,), patch=8, embed=6, motion=5),
                                    FrameEncoderDecoder(width=4, patch=4)],
-                         ids=["two-layers", "embedded-patches", "per-frame"])
+                         ids=["two-layers", "embedded-patches", "motion-head", "per-frame"])
 def test_models_predict_frames_and_train(model):
     rng = np.random.default_rng(1)
     x = rng.random((2, 3, 1, 32, 32)).astype(np.float32)
@@ -57,6 +58,51 @@ def test_models_predict_frames_and_train(model):
     assert frames.shape == (2, 4, 1, 32, 32) and frames.dtype == np.float32
     assert 0 <= frames.min() and frames.max() <= 1
     assert count_parameters(model) > 0
+
+
+def _one_hot_logits(batch, k, shift, grid):
+    """Displacement logits (batch, k, grid, grid) that put (almost) all weight on ``shift``."""
+    logits = np.full((batch, k, grid, grid), -50.0, np.float32)
+    logits[:, k // 2 + shift] = 50.0
+    return logits
+
+
+@pytest.mark.parametrize("dy, dx", [(0, 0), (2, -1), (-3, 3)])
+def test_move_frame_with_one_hot_weights_pulls_pixels_by_whole_shifts(dy, dx):
+    rng = np.random.default_rng(4)
+    frame = rng.random((2, 3, 16, 16)).astype(np.float32)
+    k, patch = 7, 4
+    moved = move_frame(frame, _one_hot_logits(2, k, dy, 4), _one_hot_logits(2, k, dx, 4),
+                       patch).array
+    want = np.zeros_like(frame)           # out[y, x] = frame[y + dy, x + dx], zero outside
+    ys, xs = slice(max(0, -dy), 16 - max(0, dy)), slice(max(0, -dx), 16 - max(0, dx))
+    want[..., ys, xs] = frame[..., ys.start + dy:ys.stop + dy, xs.start + dx:xs.stop + dx]
+    np.testing.assert_allclose(moved, want, atol=1e-5)
+
+
+def test_move_frame_uses_each_patch_own_displacement_and_averages_when_unsure():
+    frame = np.zeros((1, 1, 8, 8), np.float32)
+    frame[0, 0, 1, 1] = frame[0, 0, 5, 5] = 1.0
+    k = 3
+    logits_y = np.zeros((1, k, 2, 2), np.float32)           # uniform: unsure vertically
+    logits_x = _one_hot_logits(1, k, 0, 2)
+    logits_x[0, :, 1, 1] = [50.0, -50.0, -50.0]              # bottom-right patch pulls from x - 1
+    moved = move_frame(frame, logits_y, logits_x, 4).array[0, 0]
+    assert moved.sum() == pytest.approx(2.0, abs=1e-4)       # nothing falls off the frame here
+    np.testing.assert_allclose(moved[0:3, 1], 1 / 3, atol=1e-5)   # spread over three rows
+    np.testing.assert_allclose(moved[4:7, 6], 1 / 3, atol=1e-5)   # and moved one column right
+    assert moved[5, 5] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_motion_head_starts_near_a_copy_and_rejects_even_kernels():
+    model = EncoderForecaster(hidden=(3,), patch=8, embed=4, motion=9)
+    x = np.zeros((1, 2, 1, 32, 32), np.float32)
+    x[0, -1, 0, 8:16, 8:16] = 1.0
+    frames = predict_frames(model, x, n_out=1)[0, 0, 0]
+    assert frames[12, 12] > 0.2 and frames[0, 0] < 0.01      # mostly where the square was
+    assert frames.sum() == pytest.approx(64.0, rel=0.05)      # the ink is moved, not made
+    with pytest.raises(ValueError, match="odd"):
+        EncoderForecaster(hidden=(3,), patch=8, motion=4)
 
 
 def test_snapshot_of_a_model_restores_its_predictions(tmp_path):

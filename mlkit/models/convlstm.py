@@ -13,8 +13,12 @@ PredRNN's and OpenSTL's Moving MNIST configurations). ``F.depth2space`` turns th
     logits = model(x, n_out=10)        # x (B, 10, 1, 64, 64) in [0, 1] -> (B, 10, 1, 64, 64)
     frames = F.sigmoid(logits)         # the predicted frames, in [0, 1]
 
+    model = EncoderForecaster(hidden=(32,), patch=8, embed=32, motion=9)   # a motion head:
+    frames = F.sigmoid(model(x))       # each frame is the previous one, moved (see move_frame)
+
 Both models return **logits**; train them with ``F.bernoulli_nll(target, logits)`` (a per-pixel
-binary cross-entropy, stable for the mostly-black frames) or with the MSE of ``F.sigmoid``.
+binary cross-entropy, stable for the mostly-black frames) or with the squared error of
+``F.sigmoid(logits)``.
 """
 import numpy
 
@@ -32,6 +36,41 @@ def convlstm_gates(gates, c):
     i, f, o, g = F.split_axis(gates, 4, axis=1)
     c_new = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
     return F.sigmoid(o) * F.tanh(c_new), c_new
+
+
+# The motion head's frames are squeezed into [EPS, 1 - EPS] before they become logits, so that
+# log(p / (1 - p)) stays finite where the moved frame is exactly black or white.
+EPS = 1e-4
+
+
+def move_frame(frame, logits_y, logits_x, patch):
+    """Move ``frame`` (B, C, H, W) by a learned displacement, one distribution per patch.
+
+    ``logits_y`` and ``logits_x`` (B, K, H/patch, W/patch) hold, for every patch, the logits of
+    a vertical and of a horizontal displacement d = -K//2, ..., K//2 pixels. With
+    ``w = softmax(logits)`` over the K displacements (constant over each patch's pixels) the
+    frame is moved horizontally, then vertically, each pixel *pulling* its value::
+
+        g[y, x]   = sum_d w_x[d] * frame[y, x + d]
+        out[y, x] = sum_d w_y[d] * g[y + d, x]           (zero outside the frame)
+
+    A one-hot ``w`` shifts a patch's content by whole pixels and keeps it sharp; a spread ``w``
+    blurs it, which is what a model unsure of the motion does. The result stays in the range
+    of ``frame`` (a convex combination of its pixels, or less at the borders).
+    Returns the moved frame (B, C, H, W).
+    """
+    b, c, h, w = frame.shape
+    k = logits_y.shape[1]
+
+    def weights(logits):                      # (B, K, h/p, w/p) -> (B, 1, K, H, W)
+        up = F.unpooling_2d(F.softmax(logits, axis=1), patch, cover_all=False)
+        return F.expand_dims(up, 1)
+
+    def shifted(x, ksize, pad):               # (B, C, H, W) -> (B, C, K, H, W), one per shift
+        return F.reshape(F.im2col(x, ksize, pad=pad), (b, c, k, h, w))
+
+    g = F.sum(weights(logits_x) * shifted(frame, (1, k), (0, k // 2)), axis=2)
+    return F.sum(weights(logits_y) * shifted(g, (k, 1), (k // 2, 0)), axis=2)
 
 
 class ConvLSTMCell(chainer.Chain):
@@ -67,24 +106,49 @@ class EncoderForecaster(chainer.Chain):
     The **encoder**, a stack of ConvLSTM cells, reads the input frames; the **forecaster**, a
     second stack with its own weights, starts from the encoder's states and runs ``n_out`` steps,
     fed at each step with its own previous prediction (the last input frame at the first step).
-    A 1x1 convolution turns the top forecaster state into the patch logits of a frame.
+    A 1x1 convolution, the **head**, turns the top forecaster state into a frame.
 
     hidden: channels of each layer (one number per layer); patch: the space-to-depth factor;
     ksize: the kernel of the recurrent convolutions; embed: when given, a 1x1 convolution first
     maps the ``patch**2`` pixels of a patch to this many channels (cheaper recurrent
     convolutions for large patches).
+
+    motion: None or an odd number K. None: the head draws the frame, the logits of the
+    ``patch**2`` pixels of each patch. K: a **motion head** - the head gives, per patch, the
+    logits of a vertical and a horizontal displacement of -K//2 ... K//2 pixels, and the
+    predicted frame is the step's input frame moved by them (:func:`move_frame`), returned as
+    logits ``log(p / (1 - p))`` of ``p`` squeezed into [EPS, 1 - EPS]. The model then only
+    has to find out how the content moves, not to redraw it; on Moving MNIST it learns much
+    faster (bench/RESULTS.md, Lesson 4). It cannot draw what was not in the previous frame.
+
+    Shapes (channels C = 1, patch p, grid g = 64/p, state width H = hidden[-1])::
+
+        x (B, T_in, C, 64, 64) -> per step: patches (B, C*p*p, g, g) -> [embed] -> cells
+        -> top state (B, H, g, g) -> head: logits (B, C*p*p, g, g) or, with motion,
+           displacement logits (B, 2K, g, g) -> frame logits (B, C, 64, 64)
+        output: logits (B, n_out, C, 64, 64)
     """
 
-    def __init__(self, hidden=(64,), patch=4, ksize=3, channels=1, embed=None):
+    def __init__(self, hidden=(64,), patch=4, ksize=3, channels=1, embed=None, motion=None):
         super().__init__()
         self.hidden, self.patch = tuple(hidden), int(patch)
+        self.motion = None if motion is None else int(motion)
+        if self.motion is not None and (self.motion < 1 or self.motion % 2 == 0):
+            raise ValueError(f"motion must be None or an odd number of pixels, not {motion!r}")
         depth = channels * self.patch ** 2
         with self.init_scope():
             self.embed = None if embed is None else L.Convolution2D(depth, int(embed), 1)
             width = depth if embed is None else int(embed)
             self.encoder = chainer.ChainList(*self._stack(width, ksize))
             self.forecaster = chainer.ChainList(*self._stack(width, ksize))
-            self.head = L.Convolution2D(self.hidden[-1], depth, 1)
+            if self.motion is None:
+                self.head = L.Convolution2D(self.hidden[-1], depth, 1)
+            else:
+                # Start near "stay where you are": the zero displacement gets a head start.
+                bias = numpy.zeros(2 * self.motion, numpy.float32)
+                bias[[self.motion // 2, self.motion + self.motion // 2]] = 2.0
+                self.head = L.Convolution2D(self.hidden[-1], 2 * self.motion, 1,
+                                            initial_bias=bias)
 
     def _patches(self, frame):
         return self._embedded(F.space2depth(frame, self.patch))
@@ -101,6 +165,16 @@ class EncoderForecaster(chainer.Chain):
             new_states.append((h, c))
         return h, new_states
 
+    def _frame_logits(self, top, previous):
+        """The head: top state (B, H, g, g) and the step's input frame (B, C, 64, 64) -> the
+        logits of the next frame (B, C, 64, 64)."""
+        out = self.head(top)
+        if self.motion is None:
+            return F.depth2space(out, self.patch)
+        moved = move_frame(previous, out[:, :self.motion], out[:, self.motion:], self.patch)
+        p = EPS + (1 - 2 * EPS) * moved
+        return F.log(p) - F.log(1 - p)
+
     def forward(self, x, n_out=10, targets=None, teacher=0.0):
         """x (B, T_in, C, H, W) in [0, 1] -> logits (B, n_out, C, H, W).
 
@@ -114,18 +188,17 @@ class EncoderForecaster(chainer.Chain):
         states = [None] * len(self.hidden)
         for frame in frames:
             _, states = self._step(self.encoder, self._patches(frame), states)
-        previous = F.space2depth(frames[-1], self.patch)
+        previous = frames[-1]
         xp = chainer.backend.get_array_module(x)
         outputs = []
         for step in range(n_out):
-            top, states = self._step(self.forecaster, self._embedded(previous), states)
-            logits = self.head(top)
-            outputs.append(F.depth2space(logits, self.patch))
+            top, states = self._step(self.forecaster, self._patches(previous), states)
+            logits = self._frame_logits(top, previous)
+            outputs.append(logits)
             previous = F.sigmoid(logits)
             if targets is not None and teacher > 0 and step + 1 < n_out:
-                true = F.space2depth(targets[:, step], self.patch)
                 use = (xp.random.random_sample((len(x), 1, 1, 1)) < teacher).astype(x.dtype)
-                previous = use * true + (1 - use) * previous
+                previous = use * targets[:, step] + (1 - use) * previous
         return F.stack(outputs, axis=1)
 
     def _embedded(self, patches):
