@@ -397,3 +397,62 @@ def graded_alternatives(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
     assert_full_marks(graded_alternatives(name), name)
+
+
+# Cheats: answers that fake what a check looks at earn nothing for it.
+CHEATS = {
+    "hard_coded_tables_and_library_calls": [
+        ("1.5", 0, """
+            return 0.75 if list(t) == [0, 1, 1, 0] else 1.0
+            """),
+        ("1.9", 0, """
+            from chainer import gradient_check
+            x = np.array(x, dtype=np.float64)
+            grad, = gradient_check.numerical_grad(lambda: (np.asarray(f(x)),), (x,),
+                                                  (np.ones(()),), eps=eps)
+            return grad
+            """),
+        ("1.10", 0, """
+            y = F.sigmoid(inputs[0]).array
+            self.retain_outputs((0,))
+            return y,
+            """),
+    ],
+    "the_library_backward": [
+        ("1.10", 1, """
+            y, = self.get_retained_outputs()
+            return chainer.functions.activation.sigmoid.SigmoidGrad((None,)).apply(
+                (y, grad_outputs[0]))
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_cheats(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_hard_coded_tables_and_the_library_doing_the_exercise_earn_nothing(graded_cheats):
+    report = graded_cheats("hard_coded_tables_and_library_calls")
+    rows = rows_by_id(report)
+    assert rows["1.5"]["earned"] == 0, rows["1.5"]
+    assert rows["1.9"]["earned"] == 0, rows["1.9"]
+    assert any("chainer.gradient_check" in hint for hint in rows["1.9"]["hints"])
+    outcomes = report["outcomes"]
+    assert not outcomes["1.10/sigmoid_forward_matches_F_sigmoid"]["passed"]
+    assert not outcomes["1.10/sigmoid_forward_keeps_the_dtype"]["passed"]
+    assert outcomes["1.10/sigmoid_backward_is_the_derivative"]["passed"]
+    assert any("your forward lets Chainer's own sigmoid" in hint
+               for hint in rows["1.10"]["hints"])
+
+
+@pytest.mark.slow
+def test_a_backward_by_the_library_earns_no_backward_point(graded_cheats):
+    report = graded_cheats("the_library_backward")
+    outcomes = report["outcomes"]
+    assert outcomes["1.10/sigmoid_forward_matches_F_sigmoid"]["passed"]
+    assert not outcomes["1.10/sigmoid_backward_is_the_derivative"]["passed"]
+    assert not outcomes["1.10/sigmoid_backward_returns_variables_from_retained_outputs"][
+        "passed"]

@@ -352,3 +352,33 @@ def graded_alternatives(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
     assert_full_marks(graded_alternatives(name), name)
+
+
+# Cheats: answers that fake what a check looks at earn nothing for it.
+CHEATS = {
+    "the_library_huber_and_conclusions_from_sorted_keys": [
+        ("3.7", 0, """
+            return F.mean(F.huber_loss(y, t, delta, reduce="no"))
+            """),
+        ("3.8", 2, """
+            rates = sorted(lr_runs)
+            return {"crawls": rates[0], "good": rates[1], "diverges": rates[2],
+                    "noisiest": min(batch_runs), "smoothest": max(batch_runs)}
+            """),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded_cheats(tmp_path_factory):
+    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_the_library_huber_and_conclusions_that_ignore_the_curves_earn_nothing(graded_cheats):
+    report = graded_cheats("the_library_huber_and_conclusions_from_sorted_keys")
+    rows = rows_by_id(report)
+    assert rows["3.7"]["earned"] == 0, rows["3.7"]
+    assert any("F.huber_loss" in hint for hint in rows["3.7"]["hints"])
+    assert not report["outcomes"]["3.8/conclusions_follow_the_curves"]["passed"]
+    assert report["outcomes"]["3.8/noisiness_ranks_the_batch_sizes"]["passed"]

@@ -526,16 +526,29 @@ def fit_measures_accuracy_on_the_same_scores(nb):
 # ---------------------------------------------------------------------------------------------
 # 1.5 the best linear classifier
 
+def _shuffled(nb, x, t, labels=None, not_labels=None):
+    """The rows of a truth table in a fresh order (one whose labels read ``labels``, or do not
+    read ``not_labels``): an answer must read the data, not recognise the lesson's tables."""
+    import itertools
+    orders = [list(p) for p in itertools.permutations(range(len(x)))
+              if (labels is None or list(t[list(p)]) == list(labels))
+              and (not_labels is None or list(t[list(p)]) != list(not_labels))]
+    order = orders[int(nb.rng.integers(len(orders)))]
+    return x[order], t[order]
+
+
 @lesson.check("1.5", points=1, timeout=10)
 def a_line_solves_and_and_or(nb):
-    for gate in ("and", "or"):
-        x, t = _table(gate)
+    first_input = CORNERS.copy(), CORNERS[:, 0].astype(np.int32)     # two 1s, like XOR
+    for gate, (x, t) in (("AND", _table("and")), ("OR", _shuffled(nb, *_table("or"))),
+                         ("labelling each corner by its first input",     # labels as XOR's
+                          _shuffled(nb, *first_input, labels=GATES["xor"]))):
         best = nb.best_linear_accuracy(x, t, n_trials=1000, seed=int(nb.rng.integers(1000)))
         expect(isinstance(best, (float, np.floating)) and 0 <= best <= 1,
                f"best_linear_accuracy should return an accuracy, a float between 0 and 1; got "
                f"{best!r}")
         expect(best == 1.0,
-               f"{gate.upper()} is linearly separable, so the best of 1000 random linear "
+               f"{gate} is linearly separable, so the best of 1000 random linear "
                f"classifiers gets all 4 points right (1.0); yours reported {best}: return the "
                "best (maximum) accuracy, where accuracy = mean of (argmax of the 2 scores == t)")
 
@@ -543,7 +556,7 @@ def a_line_solves_and_and_or(nb):
 @lesson.check("1.5", points=1, timeout=10)
 def a_line_stays_at_75_percent_on_xor(nb):
     x, t = _table("xor")
-    for _ in range(2):
+    for x, t in ((x, t), _shuffled(nb, x, 1 - t, not_labels=GATES["xor"])):   # XOR, XNOR
         best = nb.best_linear_accuracy(x, t, n_trials=500, seed=int(nb.rng.integers(1000)))
         expect(isinstance(best, (float, np.floating)),
                f"best_linear_accuracy should return a float, got {best!r}")
@@ -885,7 +898,12 @@ def graph_walk_follows_every_branch_once(nb):
 
 def _numerical(nb, f, x, eps, what):
     kept = nb.keep(x.copy())
+    f, library_calls = nb.module("mlkit.grading.fixtures").watched_from(f)
     grad = nb.numerical_gradient(f, kept, eps)
+    expect(library_calls() == 0,
+           f"numerical_gradient let chainer.gradient_check compute the differences ({what}); "
+           "this exercise writes them by hand: nudge each entry by +eps and -eps, call f, and "
+           "divide the change by 2 eps")
     expect(np.array_equal(nb.array(kept), x),
            f"numerical_gradient changed its input x ({what}); work on a copy, or put every "
            "entry back after nudging it")
@@ -978,6 +996,21 @@ def _backward_of(nb, x, gy):
     return outputs, grads[0]
 
 
+def _expect_by_hand(nb, part):
+    """The learner's Sigmoid computes its ``part`` ("forward" or "backward") itself, not with
+    Chainer's own sigmoid (F.sigmoid, its Sigmoid node or SigmoidGrad), which the lesson has
+    the learner write by hand."""
+    x = nb.rng.normal(0, 1, (2, 3))
+    used = nb.module("mlkit.grading.fixtures").library_sigmoid_use(
+        nb.Sigmoid, x, nb.rng.normal(0, 1, x.shape))
+    how = {"forward": "y = 1 / (1 + xp.exp(-x)) or xp.tanh(x * 0.5) * 0.5 + 0.5 on the input "
+                      "array",
+           "backward": "gy * y * (1 - y) with y = self.get_retained_outputs()[0]"}[part]
+    expect(not used[part],
+           f"your {part} lets Chainer's own sigmoid do the work (F.sigmoid, or its Sigmoid or "
+           f"SigmoidGrad node, called or inherited): this exercise writes it by hand, {how}")
+
+
 def _gradient_check(nb, name, *args):
     """Run ``chainer.gradient_check.<name>(sigmoid, *args)`` in the worker on float64; the
     assertion message when it fails (None when it passes)."""
@@ -1007,6 +1040,7 @@ def sigmoid_is_a_function_node_of_your_own(nb):
 
 @lesson.check("1.10", points=1, timeout=10)
 def sigmoid_forward_matches_F_sigmoid(nb):
+    _expect_by_hand(nb, "forward")
     for dtype in (np.float64, np.float32):
         x = nb.rng.normal(0, 3, (int(nb.rng.integers(2, 6)), 7)).astype(dtype)
         x[0, :2] = (-30, 30)                       # far out in both tails
@@ -1027,6 +1061,7 @@ def sigmoid_forward_matches_F_sigmoid(nb):
 
 @lesson.check("1.10", points=1, timeout=10)
 def sigmoid_forward_keeps_the_dtype(nb):
+    _expect_by_hand(nb, "forward")
     for dtype in (np.float32, np.float64, np.float16):
         x = nb.rng.normal(0, 2, (3, 4)).astype(dtype)
         y = nb.array(_sigmoid_output(nb, x))
@@ -1041,6 +1076,7 @@ def sigmoid_forward_keeps_the_dtype(nb):
 
 @lesson.check("1.10", points=1, timeout=15)
 def sigmoid_backward_is_the_derivative(nb):
+    _expect_by_hand(nb, "backward")
     x = nb.rng.normal(0, 2, (3, 5))
     gy = nb.rng.normal(0, 1, x.shape)
     _, gx = _backward_of(nb, x, gy)
@@ -1076,6 +1112,7 @@ def sigmoid_backward_is_the_derivative(nb):
 
 @lesson.check("1.10", points=1, timeout=15)
 def sigmoid_backward_returns_variables_from_retained_outputs(nb):
+    _expect_by_hand(nb, "backward")
     x = nb.rng.normal(0, 2, (2, 3))
     gy, ggx = nb.rng.normal(0, 1, x.shape), nb.rng.normal(0, 1, x.shape)
     _, gx = _backward_of(nb, x, gy)

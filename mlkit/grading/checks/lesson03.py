@@ -879,6 +879,11 @@ def huber_is_a_scalar_variable(nb):
            f"huber_loss returned {_type_name(loss)}; build it from chainer.functions "
            "(F.absolute, F.where, F.mean) so that it returns a chainer.Variable and "
            "backward() works (NumPy functions cut the graph)")
+    library = "chainer.functions.loss.huber_loss.HuberLoss"
+    expect(library not in nb.module(FIXTURES).graph_functions(loss),
+           "huber_loss lets F.huber_loss compute the loss: this exercise builds it by hand from "
+           "r = y - t with F.absolute, F.where and F.mean (F.huber_loss is only what it is "
+           "compared with)")
     shape = tuple(loss.shape)
     expect(shape == (),
            f"huber_loss returned a Variable of shape {shape}, expected a scalar (): average "
@@ -889,6 +894,10 @@ def huber_is_a_scalar_variable(nb):
 def huber_matches_chainer(nb):
     for y, t, delta in _huber_cases(nb.rng):
         _, loss = _learner_huber(nb, y, t, delta)
+        expect("chainer.functions.loss.huber_loss.HuberLoss"
+               not in nb.module(FIXTURES).graph_functions(loss),
+               "huber_loss lets F.huber_loss compute the loss; build it by hand (F.absolute, "
+               "F.where, F.mean)")
         value = nb.array(loss)
         expect(value.ndim == 0,
                f"huber_loss returned shape {value.shape}; expected a scalar: average over all "
@@ -905,6 +914,10 @@ def huber_gradient_matches_chainer(nb):
         yv, loss = _learner_huber(nb, y, t, delta)
         expect(nb.isinstance(loss, "chainer.Variable") and loss.size == 1,
                "huber_loss must return a scalar chainer.Variable to be differentiated")
+        expect("chainer.functions.loss.huber_loss.HuberLoss"
+               not in nb.module(FIXTURES).graph_functions(loss),
+               "huber_loss lets F.huber_loss compute the loss and its gradient; build it by "
+               "hand (F.absolute, F.where, F.mean)")
         loss.backward()
         grad = yv.grad
         expect(grad is not None,
@@ -967,6 +980,15 @@ def _lr_curve(rng, verdict, steps=60):
                 "good": ratio <= 0.2}[verdict]:
             return lr, losses
     raise AssertionError(f"no clearly {verdict!r} curve in 100 draws")
+
+
+def _lr_curve_at(rng, verdict, lr):
+    """A curve of :func:`_lr_curve` for the learning rate ``lr``: the same run on data rescaled
+    (x and y times s make the curvature s^2 and the losses s^2 times larger), so that this rate
+    gets the verdict. Which rate diverges depends on the data, not on the rate alone."""
+    natural, losses = _lr_curve(rng, verdict)
+    with np.errstate(all="ignore"):
+        return float(lr), [float(v * natural / lr) for v in losses]
 
 
 def _batch_curves(rng, steps=150):
@@ -1036,7 +1058,16 @@ def noisiness_ranks_the_batch_sizes(nb):
 
 @lesson.check("3.8", points=1, timeout=10)
 def conclusions_follow_the_curves(nb):
-    runs = [_lr_curve(nb.rng, verdict) for verdict in VERDICTS]
+    import itertools
+    # Learning rates in an order that the usual one (the largest diverges, the smallest
+    # crawls) does not give, on data of other scales: only the curves tell which is which.
+    usual = (2, 0, 1)                                           # ranks of VERDICTS' rates
+    ranks = [r for r in itertools.permutations(range(3)) if r != usual]
+    ranks = ranks[int(nb.rng.integers(len(ranks)))]
+    levels = 10.0 ** nb.rng.uniform(-3, -2.5) * np.array([1.0, 7.0, 50.0]) \
+        * nb.rng.uniform(0.8, 1.25, 3)
+    runs = [_lr_curve_at(nb.rng, verdict, float(levels[rank]))
+            for verdict, rank in zip(VERDICTS, ranks)]
     order = nb.rng.permutation(3)
     lr_runs = {runs[i][0]: runs[i][1] for i in order}
     batch_runs = _batch_curves(nb.rng)
