@@ -110,3 +110,19 @@ def assert_full_marks(report, name=""):
     lost = {i: row["hints"] for i, row in rows.items() if row["earned"] != row["possible"]}
     assert not lost, f"{name}: a correct answer lost points: {lost}"
     assert report["earned"] == report["possible"] > 0
+
+
+def full_marks_test(solution, alternatives):
+    """A test, parametrized over the notebooks of ``alternatives`` (a :func:`replacing_blocks`
+    table of correct answers in other styles), that each earns full marks; each notebook is
+    planted and graded once. Assign it to a ``test_...`` name in the lesson's test module."""
+    import pytest
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("name", sorted(alternatives))
+    def test(name, tmp_path_factory):
+        from mlkit.grading.batch import grade_one
+        answers = replacing_blocks(solution, {name: alternatives[name]})[name]
+        assert_full_marks(grade_one(plant(solution, answers, tmp_path_factory.mktemp(name))),
+                          name)
+    return test

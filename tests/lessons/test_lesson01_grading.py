@@ -26,9 +26,9 @@ import pytest
 
 from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson01 import lesson
-from tests.lessons.planted import (assert_full_marks, assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, plant, plant_and_grade,
-                                   replacing_blocks, rows_by_id)
+from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
+                                   assert_untouched_scores_zero, full_marks_test, plant,
+                                   plant_and_grade, replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "01_logic_gates.ipynb"
@@ -388,15 +388,7 @@ ALTERNATIVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded_alternatives(tmp_path_factory):
-    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, ALTERNATIVES), tmp_path_factory)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_answers_in_other_styles_earn_full_marks(graded_alternatives, name):
-    assert_full_marks(graded_alternatives(name), name)
+test_correct_answers_in_other_styles_earn_full_marks = full_marks_test(SOLUTION, ALTERNATIVES)
 
 
 # Cheats: answers that fake what a check looks at earn nothing for it.
