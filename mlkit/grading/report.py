@@ -10,6 +10,7 @@ A report is a dict::
 """
 import csv
 import dataclasses
+import textwrap
 from pathlib import Path
 
 from mlkit.atomic import atomic_write
@@ -65,6 +66,18 @@ def _points(value):
     return f"{value:g}"
 
 
+def _wrapped_hint(hint, width=92):
+    """A hint as lines of at most `width` characters (a notebook's output area wraps longer
+    lines in the middle of a word), indented under the exercise's title."""
+    first, indent = f"{'':<9} hint: ", " " * 16
+    lines = []
+    for paragraph in str(hint).splitlines() or [""]:
+        lines.extend(textwrap.wrap(paragraph, width, initial_indent=indent if lines else first,
+                                   subsequent_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False) or [""])
+    return lines
+
+
 def format_table(report, heading=None):
     """The grade table: exercise, points earned / possible, one hint per failure."""
     lines = []
@@ -83,7 +96,7 @@ def format_table(report, heading=None):
         lines.append(f"{row['id']:<9} {row['title']:<{width}}  {mark}"
                      f"{_points(row['earned'])}/{_points(row['possible'])}")
         for hint in row["hints"]:
-            lines.append(f"{'':<9} hint: {hint}")
+            lines.extend(_wrapped_hint(hint))
     percent = 100 * report["earned"] / report["possible"] if report["possible"] else 0
     lines.append(f"{'total':<9} {'':<{width}}  {_points(report['earned'])}/"
                  f"{_points(report['possible'])} ({percent:.0f} %)")
