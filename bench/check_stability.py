@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import io
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -65,18 +66,31 @@ def execute(path):
     return namespace
 
 
+class Overtime(Exception):
+    pass
+
+
+def _overtime(signum, frame):
+    raise Overtime("ran past the check's deadline")
+
+
 def verdicts(lesson, namespace, seed):
-    """``{exercise: [failure messages]}`` of one grading with inputs from ``seed``."""
+    """``{exercise: [failure messages]}`` of one grading with inputs from ``seed``; a check
+    that runs past its deadline fails, as in the grader (a mistake can loop forever)."""
     import matplotlib.pyplot as plt
     failed = {}
+    signal.signal(signal.SIGALRM, _overtime)
     for check in lesson.checks:
         notebook = LocalNotebook(namespace)
         notebook.rng = np.random.default_rng(seed)
         try:
+            signal.setitimer(signal.ITIMER_REAL, check.timeout)
             with contextlib.redirect_stdout(io.StringIO()):
                 check.function(notebook)
         except Exception as error:  # a Hint, an AssertionError or the learner's own error
             failed.setdefault(check.exercise, []).append(f"{check.name}: {error}")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         plt.close("all")
     return failed
 
