@@ -126,3 +126,24 @@ def full_marks_test(solution, alternatives):
         assert_full_marks(grade_one(plant(solution, answers, tmp_path_factory.mktemp(name))),
                           name)
     return test
+
+
+def reference_notebook_tests(lesson, solution, learner):
+    """The two tests every lesson needs, as ``(untouched_test, solution_test)``: the released
+    learner notebook scores 0 with a "not done yet" hint for every exercise, and the solution
+    scores full marks. Assign them to ``test_...`` names in the lesson's test module."""
+    import pytest
+
+    @pytest.mark.slow
+    def untouched_test():
+        from mlkit.grading.batch import grade_one
+        assert_untouched_scores_zero(lesson, grade_one(learner))
+        assert len(lesson.exercises) >= 6
+
+    @pytest.mark.slow
+    def solution_test():
+        from mlkit.grading.batch import grade_one
+        report = grade_one(solution)
+        assert not report["error"], report["error"]
+        assert report["earned"] == report["possible"] == lesson.total(), rows_by_id(report)
+    return untouched_test, solution_test

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mlkit.grading.batch import grade_one
 from mlkit.grading.checks.lesson04 import lesson
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
-                                   assert_untouched_scores_zero, full_marks_test, plant_and_grade,
-                                   replacing_blocks, rows_by_id)
+from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
+                                   plant_and_grade, reference_notebook_tests, replacing_blocks,
+                                   rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "04_sequences.ipynb"
@@ -78,18 +77,8 @@ def graded(tmp_path_factory):
     return plant_and_grade(SOLUTION, PLANTED, tmp_path_factory)
 
 
-@pytest.mark.slow
-def test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere():
-    report = grade_one(LEARNER)
-    assert_untouched_scores_zero(lesson, report)
-    assert len(lesson.exercises) >= 6
-
-
-@pytest.mark.slow
-def test_the_solution_scores_full_marks():
-    report = grade_one(SOLUTION)
-    assert not report["error"], report["error"]
-    assert report["earned"] == report["possible"] == lesson.total(), rows_by_id(report)
+(test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere,
+ test_the_solution_scores_full_marks) = reference_notebook_tests(lesson, SOLUTION, LEARNER)
 
 
 @pytest.mark.slow
