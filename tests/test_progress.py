@@ -14,7 +14,7 @@ from chainer.iterators import SerialIterator
 from chainer.training import extensions, triggers
 
 from mlkit.training import progress as progress_module
-from mlkit.training.progress import TrainingProgress, planned_iterations, progress
+from mlkit.training.progress import TrainingProgress, planned_iterations, progress, short_label
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_epochs_give_the_exact_number_of_iterations_and_end_at_100_percent(captu
     text = captured.getvalue()
     last = final_line(text)
     assert "100%" in last and "19/19" in last, last
-    assert "main/loss" in last and "epoch=3" in last, last
+    assert "loss=" in last and "epoch=3" in last and "main/" not in last, last
     assert "\x1b" not in text, "no terminal control codes"
     assert "inf" not in text
 
@@ -108,3 +108,10 @@ def test_progress_helper_is_a_plain_tqdm_outside_a_notebook():
     assert sum(progress(range(7), desc="demo", file=stream)) == 21
     last = final_line(stream.getvalue())
     assert "demo" in last and "7/7" in last and "100%" in last
+
+
+@pytest.mark.parametrize("key, label", [("main/loss", "loss"),
+                                        ("validation/main/accuracy", "val/accuracy"),
+                                        ("gen/loss", "gen/loss"), ("lr", "lr")])
+def test_the_bar_shows_short_names(key, label):
+    assert short_label(key) == label

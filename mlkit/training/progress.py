@@ -64,6 +64,15 @@ def planned_iterations(trainer):
     return math.ceil(period * len(dataset) / batch_size - 1e-9)
 
 
+def short_label(key):
+    """A reported name as the bar shows it: ``main/loss`` -> ``loss``, ``validation/main/
+    accuracy`` -> ``val/accuracy`` (other names unchanged), so that four values fit beside a
+    bar in a notebook's width."""
+    if key.startswith("validation/main/"):
+        return "val/" + key[len("validation/main/"):]
+    return key[len("main/"):] if key.startswith("main/") else key
+
+
 class TrainingProgress(extension.Extension):
     """A ``Trainer`` extension: one progress bar over all iterations of the run.
 
@@ -108,7 +117,8 @@ class TrainingProgress(extension.Extension):
                 except (TypeError, ValueError):
                     continue
         self._bar.set_postfix({"epoch": trainer.updater.epoch,
-                               **{k: f"{v:.4g}" for k, v in self._shown.items()}}, refresh=False)
+                               **{short_label(k): f"{v:.4g}" for k, v in self._shown.items()}},
+                              refresh=False)
         self._bar.update(trainer.updater.iteration - self._bar.n)
 
     def on_error(self, trainer, exc, tb):
