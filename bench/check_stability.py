@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import importlib
 import io
+import multiprocessing
 import os
 import signal
 import sys
@@ -31,18 +32,29 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("MLKIT_MODE", "smoke")
 os.environ.setdefault("MPLBACKEND", "Agg")
+CELL_SECONDS = 120   # smoke mode: every cell of a solution takes seconds
 
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
 import mlkit  # noqa: E402,F401  (before chainer)
 from mlkit.grading import registry  # noqa: E402
-from mlkit.grading.instant import LocalNotebook  # noqa: E402
+from mlkit.grading.instant import LocalNotebook, run_local  # noqa: E402
+
+
+class Overtime(Exception):
+    pass
+
+
+def _overtime(signum, frame):
+    raise Overtime("ran past its deadline")
 
 
 def execute(path):
     """The namespace of ``path`` run top to bottom (instant checks skipped, errors ignored:
-    a cell that fails leaves its names undefined, which the checks then report)."""
+    a cell that fails leaves its names undefined, which the checks then report; a cell that
+    runs past ``CELL_SECONDS`` is stopped, as a planted mistake can loop forever)."""
+    signal.signal(signal.SIGALRM, _overtime)
     from IPython.core.inputtransformer2 import TransformerManager
     transform = TransformerManager().transform_cell
     namespace = {"__name__": "__main__"}
@@ -58,52 +70,46 @@ def execute(path):
                 with contextlib.redirect_stdout(io.StringIO()), \
                         contextlib.redirect_stderr(io.StringIO()):
                     try:
+                        signal.setitimer(signal.ITIMER_REAL, CELL_SECONDS)
                         exec(compile(source, str(path), "exec"), namespace)
                     except Exception:
                         pass
+                    finally:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
         finally:
             os.chdir(here)
     return namespace
 
 
-class Overtime(Exception):
-    pass
-
-
-def _overtime(signum, frame):
-    raise Overtime("ran past the check's deadline")
-
-
 def verdicts(lesson, namespace, seed):
-    """``{exercise: [failure messages]}`` of one grading with inputs from ``seed``; a check
-    that runs past its deadline fails, as in the grader (a mistake can loop forever)."""
+    """``{exercise: [failure messages]}`` of one grading with inputs from ``seed``, each check
+    run as ``mlkit.check`` runs it (Chainer's configuration and random state as the grader
+    has them, the check's deadline)."""
     import matplotlib.pyplot as plt
     failed = {}
-    signal.signal(signal.SIGALRM, _overtime)
     for check in lesson.checks:
         notebook = LocalNotebook(namespace)
         notebook.rng = np.random.default_rng(seed)
-        try:
-            signal.setitimer(signal.ITIMER_REAL, check.timeout)
-            with contextlib.redirect_stdout(io.StringIO()):
-                check.function(notebook)
-        except Exception as error:  # a Hint, an AssertionError or the learner's own error
-            failed.setdefault(check.exercise, []).append(f"{check.name}: {error}")
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            outcome = run_local(check, notebook)
+        if not outcome.passed:
+            failed.setdefault(check.exercise, []).append(f"{check.name}: {outcome.hint}")
         plt.close("all")
     return failed
 
 
 def planted_tables(number):
-    """``{notebook name: [(exercise, right, wrong, phrase)]}`` of the lesson's grading test."""
+    """``(solution, {notebook name: [(exercise, right, wrong, phrase)]}, costless)`` of the
+    lesson's grading test; ``costless`` are planted slips that must cost nothing."""
     test = importlib.import_module(f"tests.lessons.test_lesson{number:02d}_grading")
+    costless = list(getattr(test, "COSTLESS", []))
     if hasattr(test, "PLANTED"):
-        return test.SOLUTION, test.PLANTED
+        return test.SOLUTION, test.PLANTED, costless
     if hasattr(test, "MISTAKES"):
         return test.SOLUTION, {name: [(exercise, *row) for exercise, row in group.items()]
-                               for name, group in test.MISTAKES.items()}
-    return test.SOLUTION, {"typical": test.TYPICAL, "not_that_mistake": test.NOT_THAT_MISTAKE}
+                               for name, group in test.MISTAKES.items()}, costless
+    return (test.SOLUTION, {"typical": test.TYPICAL, "not_that_mistake": test.NOT_THAT_MISTAKE},
+            costless)
 
 
 def unstable(lesson, namespace, seeds, broken):
@@ -142,27 +148,37 @@ def main(argv=None):
     parser.add_argument("--planted", action="store_true",
                         help="also the planted-mistake notebooks of the lesson's grading test")
     args = parser.parse_args(argv)
-    lesson = registry.lesson(args.lesson)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     notebooks = [("solution", sorted((REPO / "solutions").glob(f"{args.lesson:02d}_*.ipynb"))[0],
                   {})]
     if args.planted:
         from tests.lessons.planted import plant
-        solution, tables = planted_tables(args.lesson)
+        solution, tables, costless = planted_tables(args.lesson)
         scratch = Path(tempfile.mkdtemp(prefix="planted-"))
         for name, mistakes in sorted(tables.items()):
             broken = {}
-            for exercise, _, _, phrase in mistakes:
-                broken.setdefault(exercise, []).append(phrase)
+            for mistake in mistakes:
+                if mistake not in costless:
+                    broken.setdefault(mistake[0], []).append(mistake[3])
             folder = scratch / name.replace(" ", "_")
             notebooks.append((f"planted {name!r}", plant(solution, mistakes, folder), broken))
     any_unstable = False
+    # Each notebook in a fresh process, as the grader gives each submission a fresh worker:
+    # what one notebook leaves behind (Chainer's config, a stopped trainer) must not count
+    # against the next.
+    context = multiprocessing.get_context("spawn")
     for name, path, broken in notebooks:
         started = time.monotonic()
-        found = unstable(lesson, execute(path), seeds, broken)
+        with context.Pool(1) as pool:
+            found = pool.apply(stability, (args.lesson, str(path), broken, list(seeds)))
         report(name, found, len(seeds), time.monotonic() - started)
         any_unstable |= bool(found)
     return 1 if any_unstable else 0
+
+
+def stability(number, path, broken, seeds):
+    """:func:`unstable` for one notebook; run in a process of its own."""
+    return unstable(registry.lesson(number), execute(Path(path)), seeds, broken)
 
 
 if __name__ == "__main__":
