@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlkit import device
 from mlkit.data.mnist import FILES, default_cache_dir
 
 MNIST_FILES = tuple(FILES.values())
@@ -94,7 +95,6 @@ def _chainer():
 
 def _gpu():
     """The CuPy, CUDA and GPU rows, which all come from the one CuPy import."""
-    from mlkit import device
     cupy_with_gpu = device._cupy()
     # _cupy() imported CuPy if it can be imported; a second import attempt would be slow.
     cupy = sys.modules.get("cupy")
@@ -109,6 +109,10 @@ def _gpu():
         cupy_row = _Row("cupy", "CuPy", None, "not installed")
 
     if cupy_with_gpu is None:
+        problem = device.gpu_problem()
+        if problem:
+            return [cupy_row, _Row("cuda", "CUDA", None),
+                    _Row("gpu", "GPU", None, "present, but CuPy cannot use it", problem)]
         automatic = not os.environ.get("MLKIT_MODE", "").strip()
         return [cupy_row, _Row("cuda", "CUDA", None),
                 _Row("gpu", "GPU", None, "none", NO_GPU_ADVICE if automatic else "")]
@@ -138,18 +142,17 @@ def gpu_install_advice(major=None):
     """The one command that gives this machine's GPU to the course."""
     major = driver_cuda_major() if major is None else major
     if major is None:
-        return ("this machine has an NVIDIA driver: install CuPy for its CUDA, "
-                "e.g. .venv/bin/pip install -e '.[cuda12]'")
+        return ("this machine has an NVIDIA driver: install CuPy and its CUDA libraries, "
+                f"e.g. {device.pip_gpu_command(12)}")
     if major < 12:
         return (f"the driver supports CUDA {major}, older than CuPy's wheels need (12 or 13): "
-                "update the NVIDIA driver, then .venv/bin/pip install -e '.[cuda12]'")
-    extra = "cuda13" if major >= 13 else "cuda12"
-    return (f"the driver supports CUDA {major}: .venv/bin/pip install -e '.[{extra}]' "
+                f"update the NVIDIA driver, then {device.pip_gpu_command(12)}")
+    return (f"the driver supports CUDA {major}: {device.pip_gpu_command(major)} "
             "(conda: conda env update -f environment-gpu.yml)")
 
 
 def _mode():
-    from mlkit import device, modes
+    from mlkit import modes
     chosen = os.environ.get("MLKIT_MODE", "").strip()
     if chosen:
         source = "MLKIT_MODE"
@@ -170,7 +173,6 @@ def _mode():
 
 
 def _device():
-    from mlkit import device
     name = device.device_name()
     overridden = bool(os.environ.get("MLKIT_DEVICE", "").strip())
     shown = f"{name} (MLKIT_DEVICE)" if overridden else name

@@ -22,11 +22,17 @@ class Command(NamedTuple):
 
 def _add_selftest_arguments(parser):
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per piece")
+    parser.add_argument("--gpu-steps", type=int, default=20,
+                        help="timed training steps per lesson on the GPU (0: no training table)")
+    parser.add_argument("--cpu-steps", type=int, default=1,
+                        help="timed training steps per lesson on the CPU (gpu-mode sizes are "
+                             "slow there: about 45 s in all on 2 cores for 1 step)")
 
 
 def _run_selftest(args):
     from mlkit.selftest import run
-    rows = run(repeats=max(1, args.repeats))
+    rows = run(repeats=max(1, args.repeats), trainings=None if args.gpu_steps > 0 else (),
+               gpu_steps=args.gpu_steps, cpu_steps=max(1, args.cpu_steps))
     return EXIT_OK if all(row["ok"] for row in rows) else EXIT_FAILED
 
 

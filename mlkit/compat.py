@@ -16,11 +16,22 @@ used at import by ``F.as_strided``
 ``numpy.float`` removed in NumPy 1.24,      ``numpy.float = float`` (the alias it always was)
 used by ``F.resize_images``
 Chainer warns that CuPy > 7 may not work    ``CHAINER_WARN_VERSION_MISMATCH=0`` unless set
+with CuPy but no cuDNN (always so on CuPy   that one warning is ignored: Chainer's own CUDA
+14, which dropped cuDNN) ``import chainer`` kernels are used, and the advice to reinstall
+warns "cuDNN is not enabled. Please         CuPy with cuDNN cannot be followed on CuPy 14
+reinstall CuPy after you install cudnn"
+CuPy 14 warns "nccl library could not be    that one warning is ignored: NCCL is for
+loaded" when ``chainer.training`` imports   training on several GPUs, which the course never
+its multi-GPU updater (pip wheels ship no   does
+NCCL)
 =========================================  ===============================================
+
+The two warnings were measured with cupy-cuda13x 14.2 on Python 3.12 and NumPy 2.5.
 """
 import os
 import sys
 import types
+import warnings
 
 import numpy
 
@@ -54,3 +65,7 @@ def apply():
         numpy.float = float
     if "chainer" not in sys.modules:
         sys.modules.setdefault("chainer._environment_check", _environment_check_stand_in())
+    warnings.filterwarnings("ignore", message="cuDNN is not enabled", category=UserWarning,
+                            module="chainer.backends.cuda")
+    warnings.filterwarnings("ignore", message=r"\s*nccl library could not be loaded",
+                            category=UserWarning, module=r"cupy\.")

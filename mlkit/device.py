@@ -4,27 +4,84 @@ Chainer names devices by strings: ``'@numpy'`` for the CPU and ``'@cupy:0'`` for
 ``MLKIT_DEVICE`` overrides the choice (for example ``MLKIT_DEVICE=@numpy`` on a GPU machine).
 """
 import functools
+import importlib
 import os
 import random
+import warnings
 
 import numpy
 
 
 @functools.lru_cache(maxsize=1)
-def _cupy():
-    """CuPy if it imports and sees at least one GPU, else None (never raises)."""
+def _probe():
+    """``(cupy, problem)``: CuPy when it imports, sees a GPU and can compute on it, else None;
+    ``problem`` says why a GPU that is there cannot be used (None when there is no GPU at all)."""
     try:
         import cupy
-        if cupy.cuda.runtime.getDeviceCount() > 0:
-            return cupy
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None, None
     except Exception:  # no CuPy, no driver, no device: all mean "use NumPy"
-        pass
-    return None
+        return None, None
+    try:
+        _cuda_libraries_problem(cupy)
+    except Exception as error:  # noqa: BLE001 -- any failure here means the GPU is unusable
+        return None, f"{type(error).__name__}: {error}"
+    return cupy, None
+
+
+# What chainer.backends.cuda imports: if one fails, Chainer says CUDA is not available.
+CHAINER_IMPORTS = ("cupy.cuda.cublas", "cupyx.scipy.linalg", "cupyx.scipy.special")
+
+
+def _cuda_libraries_problem(cupy):
+    """Raise unless Chainer can compute on the GPU.
+
+    CuPy's wheels (14 and later) bring no CUDA libraries: with only a driver installed, CuPy
+    imports and counts the GPUs, but Chainer, which needs cuBLAS, quietly reports no CUDA, and
+    the first kernel needs NVRTC. The extras ``.[cuda12]``/``.[cuda13]`` install both.
+    """
+    for name in CHAINER_IMPORTS:
+        importlib.import_module(name)
+    doubled = cupy.arange(4, dtype="float32") * 2  # compiles a kernel: needs NVRTC
+    if float(doubled.sum()) != 12.0:
+        raise RuntimeError("the GPU computed 2 * (0 + 1 + 2 + 3) wrongly")
+
+
+def _cupy():
+    """CuPy if it imports and can compute on a GPU, else None (never raises)."""
+    return _probe()[0]
+
+
+def gpu_problem():
+    """Why the GPU this machine has cannot be used, with the fix; None when all is well or
+    there is no GPU."""
+    problem = _probe()[1]
+    if problem is None:
+        return None
+    return (f"CuPy sees a GPU but cannot compute on it ({problem}). Install the CUDA "
+            f"libraries with CuPy: {pip_gpu_command()}, or conda env update -f "
+            "environment-gpu.yml")
+
+
+def pip_gpu_command(major=None):
+    """The pip command that installs CuPy and its CUDA libraries for this machine's driver."""
+    if major is None:
+        from mlkit.checkup import driver_cuda_major
+        major = driver_cuda_major()
+    extra = "cuda13" if major is not None and major >= 13 else "cuda12"
+    return f".venv/bin/pip install -e '.[{extra}]'"
 
 
 def gpu_available():
-    """True when CuPy imports and sees a GPU."""
+    """True when CuPy imports, sees a GPU and can compute on it."""
     return _cupy() is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _warn_unusable_gpu():
+    problem = gpu_problem()
+    if problem:
+        warnings.warn(f"mlkit: running on the CPU. {problem}", RuntimeWarning, stacklevel=3)
 
 
 def device_name():
@@ -32,7 +89,10 @@ def device_name():
     override = os.environ.get("MLKIT_DEVICE", "").strip()
     if override:
         return override
-    return "@cupy:0" if gpu_available() else "@numpy"
+    if gpu_available():
+        return "@cupy:0"
+    _warn_unusable_gpu()
+    return "@numpy"
 
 
 def get_device():

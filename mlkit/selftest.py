@@ -7,8 +7,9 @@ generator, the metrics) the same computation runs from the same seed on NumPy an
     max |result_cpu - result_gpu| / (1 + max |result_cpu|)  <=  the piece's float32 tolerance
 
 (the Moving MNIST generator, whose output is integers, counts differing pixels instead), and
-the table shows the difference and the time per step on each device. Then each
-piece trains for a few steps on each device and reports its throughput (examples per second).
+the table shows the difference and the time per step on each device. Then each lesson's
+training runs at its ``gpu``-mode sizes for a bounded number of steps on each device
+(:mod:`mlkit.throughput`) and reports its throughput (examples per second).
 Without a GPU it says so in one line and runs the CPU half, so the CPU column still checks that
 every piece runs.
 """
@@ -173,15 +174,23 @@ def _timed(piece, device, seed, repeats):
     return result, (time.perf_counter() - started) / repeats
 
 
-def run(repeats=3, seed=0, pieces=PIECES, file=None):
-    """Run every piece on the CPU (and the GPU when there is one); print and return the rows."""
-    from mlkit.device import gpu_available
+def run(repeats=3, seed=0, pieces=PIECES, file=None, trainings=None, gpu_steps=20,
+        cpu_steps=1):
+    """Run every piece on the CPU (and the GPU when there is one), then each lesson's training
+    at gpu-mode sizes (:mod:`mlkit.throughput`; ``trainings=()`` leaves it out); print the
+    tables and return all the rows."""
+    from mlkit import throughput
+    from mlkit.device import gpu_available, gpu_problem
     say = (lambda line: print(line, file=file, flush=True))
     cpu = chainer.get_device("@numpy")
     gpu = chainer.get_device("@cupy:0") if gpu_available() else None
-    if gpu is None:
-        say("mlkit selftest: no GPU here (CuPy does not see one): running the CPU half only")
     rows = []
+    if gpu is None:
+        problem = gpu_problem()
+        say("mlkit selftest: " + (problem if problem else "no GPU here (CuPy does not see one)")
+            + ": running the CPU half only")
+        if problem:   # a GPU that is there but cannot be used fails the self-test
+            rows.append({"lesson": "-", "piece": "the GPU", "ok": False, "error": problem})
     say(f"{'lesson':<6}  {'piece':<52}  {'difference':>13}  {'tolerance':>9}  "
         f"{'cpu ms':>8}  {'gpu ms':>8}  {'cpu ex/s':>9}  {'gpu ex/s':>9}  ok")
     for piece in pieces:
@@ -198,6 +207,9 @@ def run(repeats=3, seed=0, pieces=PIECES, file=None):
                        cpu_seconds=row.get("cpu_seconds"))
         rows.append(row)
         say(_format(piece, row))
+    trainings = throughput.TRAININGS if trainings is None else trainings
+    if trainings:
+        rows += throughput.run(gpu_steps, cpu_steps, trainings, gpu=gpu, file=file)
     failed = [r for r in rows if not r["ok"]]
     say(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
     return rows

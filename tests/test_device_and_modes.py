@@ -13,11 +13,15 @@ from mlkit import device, modes
 
 
 @pytest.fixture
-def fresh_probe():
-    """Forget the cached CuPy probe before and after a test that fakes CuPy."""
-    device._cupy.cache_clear()
+def fresh_probe(monkeypatch):
+    """Forget the cached CuPy probe before and after a test that fakes CuPy, whose CUDA
+    libraries load (a test that says otherwise patches ``_cuda_libraries_problem`` again)."""
+    monkeypatch.setattr(device, "_cuda_libraries_problem", lambda cupy: None)
+    device._probe.cache_clear()
+    device._warn_unusable_gpu.cache_clear()
     yield
-    device._cupy.cache_clear()
+    device._probe.cache_clear()
+    device._warn_unusable_gpu.cache_clear()
 
 
 def fake_cupy(count):
@@ -52,6 +56,42 @@ def test_a_broken_cupy_means_numpy(fresh_probe, monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", broken)
     monkeypatch.delenv("MLKIT_DEVICE", raising=False)
     assert not mlkit.gpu_available() and mlkit.device_name() == "@numpy"
+
+
+def test_a_gpu_without_its_cuda_libraries_means_numpy_with_a_warning_that_says_the_fix(
+        fresh_probe, monkeypatch):
+    # CuPy 14 installed without [ctk] on a machine with only the driver: it counts the GPU,
+    # but cuBLAS is missing, so Chainer could not use it.
+    def missing_cublas(cupy):
+        raise ImportError("libcublas.so.13: cannot open shared object file")
+    monkeypatch.setattr(device, "_cuda_libraries_problem", missing_cublas)
+    monkeypatch.setattr(mlkit.checkup, "driver_cuda_major", lambda: 13)
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
+    monkeypatch.delenv("MLKIT_DEVICE", raising=False)
+    monkeypatch.delenv("MLKIT_MODE", raising=False)
+    with pytest.warns(RuntimeWarning) as warned:
+        assert mlkit.device_name() == "@numpy"
+    message = str(warned[0].message)
+    assert "libcublas.so.13" in message and ".[cuda13]" in message
+    assert mlkit.mode() == "cpu" and not mlkit.gpu_available()
+    assert "libcublas.so.13" in device.gpu_problem()
+
+
+def test_a_gpu_that_works_is_not_a_problem(fresh_probe, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
+    assert mlkit.gpu_available() and device.gpu_problem() is None
+
+
+def test_the_library_check_imports_what_chainer_needs_and_computes(monkeypatch):
+    monkeypatch.setattr(device, "CHAINER_IMPORTS", ("json",))
+    device._cuda_libraries_problem(np)                  # NumPy stands in for a working CuPy
+    monkeypatch.setattr(device, "CHAINER_IMPORTS", ("no_such_cuda_library",))
+    with pytest.raises(ImportError):
+        device._cuda_libraries_problem(np)
+    monkeypatch.setattr(device, "CHAINER_IMPORTS", ())
+    wrong = types.SimpleNamespace(arange=lambda n, dtype: np.arange(n, dtype=dtype) + 1)
+    with pytest.raises(RuntimeError, match="wrongly"):
+        device._cuda_libraries_problem(wrong)
 
 
 def test_environment_overrides_device_and_mode(monkeypatch):

@@ -91,6 +91,19 @@ def test_no_gpu_advice(monkeypatch):
     assert "MLKIT_MODE=smoke" in table_line(table, "GPU")
 
 
+def test_a_gpu_cupy_cannot_use_is_shown_with_the_fix(monkeypatch):
+    monkeypatch.setattr(mlkit.device, "_probe",
+                        lambda: (None, "ImportError: libcublas.so.12: cannot open shared object"))
+    monkeypatch.setattr(mlkit.checkup, "driver_cuda_major", lambda: 12)
+    monkeypatch.setattr(mlkit.device, "_warn_unusable_gpu", lambda: None)
+    table, values = run_doctor()
+    line = table_line(table, "GPU")
+    assert values["gpu"] is None and "cannot use it" in line
+    assert "libcublas.so.12" in values["advice"]["gpu"]
+    assert "pip install -e '.[cuda12]'" in values["advice"]["gpu"]
+    assert values["mode"] == "cpu" and "@numpy" in values["mode_source"]
+
+
 def test_chainer_import_failure_says_to_reinstall(monkeypatch):
     monkeypatch.setitem(sys.modules, "chainer", None)  # makes `import chainer` raise
     table, values = run_doctor()

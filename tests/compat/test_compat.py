@@ -64,6 +64,30 @@ import mlkit; print(os.environ['CHAINER_WARN_VERSION_MISMATCH'])""")
     assert result.stdout.strip() == "1", result.stderr
 
 
+def warned(message, module):
+    """Whether a UserWarning from ``module`` reaches the learner (a fresh registry, so an
+    earlier identical warning cannot hide it)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.warn_explicit(message, UserWarning, f"{module}.py", 1, module=module,
+                               registry={})
+    return bool(caught)
+
+
+@pytest.mark.parametrize("module, message", [
+    ("chainer.backends.cuda", "cuDNN is not enabled.\nPlease reinstall CuPy after you install "
+                              "cudnn\n(see https://docs-cupy.chainer.org/en/stable/install.html)"),
+    ("cupy._environment", "\nnccl library could not be loaded.\n\nReason: ImportError "
+                          "(libnccl.so.2: cannot open shared object file)"),
+])
+def test_cupy_14_warnings_that_do_not_apply_to_the_course_are_silenced(module, message):
+    import mlkit.compat
+    mlkit.compat.apply()   # as `import mlkit` did: pytest restores the filters after collection
+    assert not warned(message, module)
+    # Only those: the same module's other warnings, and the same words elsewhere, still show.
+    assert warned("something else went wrong", module)
+    assert warned(message, "mlkit.lessons")
+
+
 def test_functions_that_needed_patches_run():
     import mlkit  # noqa: F401
     import numpy
