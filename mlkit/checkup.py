@@ -10,7 +10,6 @@ import platform
 import shutil
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from mlkit import device
 from mlkit.data.mnist import FILES, default_cache_dir

@@ -123,11 +123,21 @@ def to_device(obj, device=None):
 
 
 def to_numpy(array):
-    """An array (NumPy, CuPy or ``chainer.Variable``) as a NumPy array on the host."""
+    """An array on any device (NumPy, CuPy, a ``chainer.Variable``), or anything NumPy reads
+    (a list, a number), as a NumPy array on the host.
+
+    CuPy refuses ``numpy.asarray(gpu_array)`` (an implicit copy from the GPU is a TypeError),
+    so every function that takes arrays a learner may have on the GPU reads them through here.
+    """
+    array = getattr(array, "array", array) if _is_variable(array) else array
+    if hasattr(array, "__cuda_array_interface__") and hasattr(array, "get"):
+        return array.get()                         # CuPy: an explicit copy to the host
+    return numpy.asarray(array)
+
+
+def _is_variable(value):
     import chainer
-    if isinstance(array, chainer.Variable):
-        array = array.array
-    return chainer.backend.CpuDevice().send(array)
+    return isinstance(value, chainer.Variable)
 
 
 def seed(value=0):

@@ -134,6 +134,12 @@ def _dcgan(device, seed):
     return _step(gen, F.mean(F.softplus(-score)), device)
 
 
+def _augment(device, seed):
+    from mlkit.training.gan import shift_and_scale
+    images = _data(device, seed, 32, 1, 28, 28, low=-1)
+    return {"moved": _host(shift_and_scale(images, rng=seed))}
+
+
 def _srresnet(device, seed):
     from mlkit.models.srgan import Generator
     model = _made(lambda: Generator(scale=2, n_blocks=2, channels=16), device, seed)
@@ -159,6 +165,7 @@ PIECES = [
           share_differing),
     Piece("4", "ConvLSTM forecaster: forward, backward, SGD step", _convlstm, 1e-4, 4),
     Piece("5", "DCGAN generator through discriminator: step", _dcgan, 1e-4, 16),
+    Piece("5", "vectorizer augmentation: shift and zoom (32 images)", _augment, 1e-5, 32),
     Piece("6", "SRResNet x2: forward, backward, SGD step", _srresnet, 1e-4, 2),
     Piece("*", "metrics: accuracy, summed frame MSE", _metrics, 1e-4, 256),
 ]

@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy
 
+from mlkit.device import to_numpy
+
 CURVE_RANGE = (-3.0, 3.0)
 
 
@@ -91,7 +93,7 @@ class Standardizer:
         self.mean = self.std = None
 
     def fit(self, x):
-        x = numpy.asarray(x, dtype=numpy.float64)
+        x = to_numpy(x).astype(numpy.float64)
         self.mean = x.mean(axis=0)
         std = x.std(axis=0)
         self.std = numpy.where(std > 0, std, 1.0)
@@ -103,11 +105,11 @@ class Standardizer:
 
     def transform(self, x):
         self._fitted()
-        return ((numpy.asarray(x) - self.mean) / self.std).astype(numpy.float32)
+        return ((to_numpy(x) - self.mean) / self.std).astype(numpy.float32)
 
     def inverse_transform(self, z):
         self._fitted()
-        return (numpy.asarray(z) * self.std + self.mean).astype(numpy.float32)
+        return (to_numpy(z) * self.std + self.mean).astype(numpy.float32)
 
     def fit_transform(self, x):
         return self.fit(x).transform(x)

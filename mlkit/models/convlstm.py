@@ -248,6 +248,6 @@ def predict_frames(model, x, n_out=10, batch_size=64):
     parts = []
     with chainer.using_config("train", False), chainer.no_backprop_mode():
         for start in range(0, len(x), batch_size):
-            batch = device.send(numpy.asarray(x[start:start + batch_size], numpy.float32))
+            batch = device.send(to_numpy(x[start:start + batch_size]).astype(numpy.float32))
             parts.append(to_numpy(F.sigmoid(model(batch, n_out=n_out)).array))
     return numpy.concatenate(parts)

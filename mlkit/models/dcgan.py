@@ -50,6 +50,7 @@ import numpy
 
 from mlkit.atomic import atomic_write
 from mlkit.checksum import sha256_file as sha256
+from mlkit.device import to_numpy
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 INIT_STD = 0.02
@@ -113,7 +114,7 @@ class Generator(chainer.Chain):
     def sample(self, n, seed=None, z=None, batch_size=500):
         """``n`` images (or one per row of ``z``) in test mode, as NumPy (n, 1, 28, 28) in
         [0, 1]: the range of :func:`mlkit.data.load_mnist` images, for plots and classifiers."""
-        z = self.sample_z(n, seed) if z is None else numpy.asarray(z, numpy.float32)
+        z = self.sample_z(n, seed) if z is None else to_numpy(z).astype(numpy.float32)
         return to_unit_range(generate(self, z, batch_size))
 
 
@@ -171,11 +172,10 @@ def to_unit_range(x):
 
 def generate(gen, z, batch_size=500):
     """G(z) in test mode without a graph: NumPy (N, 1, 28, 28) in [-1, 1]."""
-    from mlkit.device import to_numpy
     out = []
     with chainer.using_config("train", False), chainer.no_backprop_mode():
         for start in range(0, len(z), batch_size):
-            out.append(to_numpy(gen(gen.device.send(numpy.asarray(z[start:start + batch_size])))))
+            out.append(to_numpy(gen(gen.device.send(to_numpy(z[start:start + batch_size])))))
     return numpy.concatenate(out) if out else numpy.zeros((0, 1, 28, 28), numpy.float32)
 
 

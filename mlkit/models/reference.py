@@ -98,7 +98,7 @@ def embed(model, x, batch_size=500):
     outputs = []
     with chainer.using_config("train", False), chainer.no_backprop_mode():
         for start in range(0, len(x), batch_size):
-            batch = model.device.send(numpy.asarray(x[start:start + batch_size], numpy.float32))
+            batch = model.device.send(to_numpy(x[start:start + batch_size]).astype(numpy.float32))
             outputs.append(to_numpy(model.features(batch)))
     if not outputs:
         return numpy.zeros((0, FEATURES), numpy.float32)

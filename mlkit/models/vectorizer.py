@@ -45,7 +45,7 @@ class Vectorizer(Discriminator):
         """Codes of images ``x`` (N, 1, 28, 28) in [0, 1] (MNIST as loaded), in test mode
         without a graph: NumPy float32 (N, n_latent)."""
         from mlkit.device import to_numpy
-        x = numpy.asarray(x, numpy.float32)
+        x = to_numpy(x).astype(numpy.float32)
         if x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
             raise ValueError(f"encode() takes images in [0, 1], got values in "
                              f"[{x.min():.3g}, {x.max():.3g}] (images in [-1, 1] go to the "

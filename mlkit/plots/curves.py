@@ -15,6 +15,8 @@ import numbers
 
 import numpy
 
+from mlkit.device import to_numpy
+
 X_KEYS = ("epoch", "iteration")      # in a LogReport log, the first one present is the x axis
 SKIPPED = ("elapsed_time",)          # LogReport columns that are no curve
 
@@ -27,8 +29,7 @@ def _as_float(value):
     """A number, a 0-d array or a chainer.Variable as a float (NaN for a missing value)."""
     if value is None:
         return math.nan
-    value = getattr(value, "array", value)   # chainer.Variable
-    return float(numpy.asarray(value))
+    return float(to_numpy(value))   # a chainer.Variable or a GPU array too
 
 
 def series_of(history, x=None):

@@ -15,6 +15,8 @@ A model's output decides the class:
 """
 import numpy
 
+from mlkit.device import to_numpy
+
 # Colours of classes 0, 1, 2, ... (matplotlib's default cycle), for points and regions alike.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -39,7 +41,7 @@ def _outputs(model, points):
 
 def predict_classes(model, points, threshold=0.5):
     """The class of each row of ``points`` (int array of shape (N,)); see the module docstring."""
-    points = numpy.asarray(points, dtype=numpy.float32)
+    points = to_numpy(points).astype(numpy.float32)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {points.shape}")
     chunks = [_outputs(model, points[i:i + BATCH]) for i in range(0, len(points), BATCH)]
@@ -92,8 +94,8 @@ def plot_decision_boundary(model, x=None, t=None, ax=None, *, bounds=None, margi
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    x = None if x is None else numpy.asarray(x, dtype=numpy.float32)
-    t = None if t is None else numpy.asarray(t).reshape(-1)
+    x = None if x is None else to_numpy(x).astype(numpy.float32)
+    t = None if t is None else to_numpy(t).reshape(-1)
     if x is not None and t is not None and len(x) != len(t):
         raise ValueError(f"x has {len(x)} points but t has {len(t)} labels")
     bounds = tuple(bounds) if bounds is not None else _bounds(x, margin)

@@ -25,7 +25,7 @@ def predict_on(model, x):
     A link runs in test mode without recording a graph (dropout off, no memory for backprop).
     """
     import chainer
-    x = numpy.asarray(x, dtype=numpy.float32)
+    x = to_numpy(x).astype(numpy.float32)
     if isinstance(model, chainer.Link):
         with chainer.using_config("train", False), chainer.no_backprop_mode():
             return to_numpy(model(model.xp.asarray(x)))
@@ -157,7 +157,7 @@ def loss_curves(residual, delta=1.0):
     (r^2 / 2 for |r| <= delta, else delta (|r| - delta / 2)), the definitions of Chainer's
     ``F.mean_squared_error``, ``F.mean_absolute_error`` and ``F.huber_loss``.
     """
-    r = numpy.asarray(residual, dtype=float)
+    r = to_numpy(residual).astype(float)
     inside = numpy.abs(r) <= delta
     huber = numpy.where(inside, 0.5 * r ** 2, delta * (numpy.abs(r) - 0.5 * delta))
     return {"MSE": (r ** 2, 2 * r),

@@ -35,6 +35,8 @@ import json
 import chainer
 import chainer.functions as F
 import numpy
+
+from mlkit.device import to_numpy
 from chainer.dataset import concat_examples
 from chainer.training import StandardUpdater
 
@@ -307,7 +309,7 @@ class VectorizerUpdater(StandardUpdater):
 # ---- walking through the latent space -------------------------------------------------------
 
 def _endpoints(z0, z1):
-    z0, z1 = numpy.asarray(z0, numpy.float64), numpy.asarray(z1, numpy.float64)
+    z0, z1 = to_numpy(z0).astype(numpy.float64), to_numpy(z1).astype(numpy.float64)
     if z0.ndim != 1 or z0.shape != z1.shape:
         raise ValueError(f"need two codes of the same length (1-D), got shapes {z0.shape} and "
                          f"{z1.shape}")
@@ -315,7 +317,7 @@ def _endpoints(z0, z1):
 
 
 def _steps(t):
-    t = numpy.asarray(t, numpy.float64)
+    t = to_numpy(t).astype(numpy.float64)
     return numpy.linspace(0, 1, int(t)) if t.ndim == 0 else t
 
 

@@ -38,7 +38,7 @@ def predict(model, x, batch_size=500):
     outputs = []
     with chainer.using_config("train", False), chainer.no_backprop_mode():
         for start in range(0, len(x), batch_size):
-            batch = model.device.send(numpy.asarray(x[start:start + batch_size]))
+            batch = model.device.send(to_numpy(x[start:start + batch_size]))
             outputs.append(to_numpy(model(batch)))
     return numpy.concatenate(outputs) if outputs else numpy.zeros((0, 0), numpy.float32)
 
