@@ -114,14 +114,9 @@ def _convlstm(device, seed):
     return _step(model, F.mean_squared_error(model(x, n_out=10), target), device)
 
 
-_generators = []
-
-
 def _moving_mnist(device, seed):
-    from mlkit.data.moving_mnist import MovingMnist
-    if not _generators:                       # reading the digits once is enough
-        _generators.append(MovingMnist())
-    return {"frames": _host(_generators[0].generate(64, seed=seed, xp=device.xp))}
+    from mlkit.throughput import moving_mnist
+    return {"frames": _host(moving_mnist().generate(64, seed=seed, xp=device.xp))}
 
 
 def _dcgan(device, seed):

@@ -10,6 +10,7 @@ the device at every step, as the lesson does. The CPU usually runs far fewer ste
 at these sizes one CPU step of Lesson 4 takes many seconds.
 """
 import dataclasses
+import functools
 import math
 import time
 
@@ -78,10 +79,16 @@ def _regression(device):
                        lambda m: F.mean_squared_error(m(x), y), 64)
 
 
-def _convlstm(device):
+@functools.lru_cache(maxsize=1)
+def moving_mnist():
+    """The Moving MNIST generator, made once (it reads the digits)."""
     from mlkit.data.moving_mnist import MovingMnist
+    return MovingMnist()
+
+
+def _convlstm(device):
     from mlkit.models.convlstm import EncoderForecaster
-    movies, model, batch = MovingMnist(), EncoderForecaster(hidden=(128, 128), patch=4), 16
+    movies, model, batch = moving_mnist(), EncoderForecaster(hidden=(128, 128), patch=4), 16
     optimizer = _on(device, model)
     seeds = iter(range(10 ** 9))
 
