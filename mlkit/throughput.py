@@ -43,12 +43,12 @@ def _on(device, model):
     return optimizer
 
 
-def _supervised(device, model, loss_of, batch):
-    """``step`` for a model trained on one fixed random minibatch by ``loss_of(model)``."""
+def _updates(device, model, loss_of, batch):
+    """``(step, batch)``: ``step()`` lowers ``loss_of()`` by one Adam update of ``model``."""
     optimizer = _on(device, model)
 
     def step():
-        loss = loss_of(model)
+        loss = loss_of()
         model.cleargrads()
         loss.backward()
         optimizer.update()
@@ -60,23 +60,24 @@ def _xor(device):
     from mlkit.models.mlp import MLP
     rng = numpy.random.default_rng(0)
     x, t = _random(device, rng, 200, 2), _labels(device, rng, 200, 2)   # 50 copies of 4 rows
-    return _supervised(device, MLP(n_hidden=8, n_out=2),
-                       lambda m: F.softmax_cross_entropy(m(x), t), 200)
+    model = MLP(n_hidden=8, n_out=2)
+    return _updates(device, model, lambda: F.softmax_cross_entropy(model(x), t), 200)
 
 
 def _mnist_cnn(device):
     from mlkit.models.cnn import CNN
     rng = numpy.random.default_rng(0)
     x, t = _random(device, rng, 128, 1, 28, 28), _labels(device, rng, 128, 10)
-    return _supervised(device, CNN(), lambda m: F.softmax_cross_entropy(m(x), t), 128)
+    model = CNN()
+    return _updates(device, model, lambda: F.softmax_cross_entropy(model(x), t), 128)
 
 
 def _regression(device):
     from mlkit.models.regression import MLPRegressor
     rng = numpy.random.default_rng(0)
     x, y = _random(device, rng, 64, 8), _random(device, rng, 64, 1)
-    return _supervised(device, MLPRegressor(n_hidden=32, n_layers=2),
-                       lambda m: F.mean_squared_error(m(x), y), 64)
+    model = MLPRegressor(n_hidden=32, n_layers=2)
+    return _updates(device, model, lambda: F.mean_squared_error(model(x), y), 64)
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,21 +89,15 @@ def moving_mnist():
 
 def _convlstm(device):
     from mlkit.models.convlstm import EncoderForecaster
-    movies, model, batch = moving_mnist(), EncoderForecaster(hidden=(128, 128), patch=4), 16
-    optimizer = _on(device, model)
-    seeds = iter(range(10 ** 9))
+    model, batch, seeds = EncoderForecaster(hidden=(128, 128), patch=4), 16, iter(range(10 ** 9))
 
-    def step():
+    def loss_of():                          # fresh sequences every step, made on the device
         xp = device.xp
-        frames = movies.generate(batch, seed=next(seeds), xp=xp)          # (20, B, 64, 64)
+        frames = moving_mnist().generate(batch, seed=next(seeds), xp=xp)  # (20, B, 64, 64)
         frames = xp.ascontiguousarray(frames.transpose(1, 0, 2, 3)[:, :, None])
         frames = frames.astype(xp.float32) / 255
-        loss = F.bernoulli_nll(frames[:, 10:], model(frames[:, :10], n_out=10)) / batch
-        model.cleargrads()
-        loss.backward()
-        optimizer.update()
-        return loss
-    return step, batch
+        return F.bernoulli_nll(frames[:, 10:], model(frames[:, :10], n_out=10)) / batch
+    return _updates(device, model, loss_of, batch)
 
 
 def _dcgan(device):
@@ -132,7 +127,7 @@ def _srresnet(device):
     rng = numpy.random.default_rng(0)
     low, high = _random(device, rng, 16, 3, 24, 24), _random(device, rng, 16, 3, 96, 96)
     model = Generator(scale=4, n_blocks=16, channels=64, head_ksize=9, out_ksize=9)
-    return _supervised(device, model, lambda m: F.mean_squared_error(m(low), high), 16)
+    return _updates(device, model, lambda: F.mean_squared_error(model(low), high), 16)
 
 
 TRAININGS = [
