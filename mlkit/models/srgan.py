@@ -298,7 +298,9 @@ def vgg_input(x):
     mean subtracted (as ``chainer.links.model.vision.vgg.prepare`` does for one image)."""
     xp = chainer.backend.get_array_module(x)
     mean = xp.asarray(VGG_MEAN_BGR, numpy.float32).reshape(1, 3, 1, 1)
-    return x[:, ::-1] * 255.0 - mean
+    # F.flip, not x[:, ::-1]: the slice's backward on a GPU goes through CuPy's deprecated
+    # ndarray.scatter_add; a flip's backward is another flip.
+    return F.flip(x, axis=1) * 255.0 - mean
 
 
 def _caffemodel_as_npz(path):
