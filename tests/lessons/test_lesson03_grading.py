@@ -37,7 +37,11 @@ MISTAKES = {
                 "    theta, *_ = np.linalg.lstsq(X, y, rcond=None)\n    return theta, 0.0",
                 "column of ones"),
     },
-    "test rows with their own statistics and a late stop": {
+    "test rows with their own statistics, a late stop, hidden layers in a list": {
+        "3.1": ("self.hidden = chainer.ChainList(*[L.Linear(None, n_hidden) for _ in "
+                "range(n_layers)])",
+                "self.hidden = [L.Linear(None, n_hidden) for _ in range(n_layers)]",
+                "plain Python list"),
         "3.2": ("return self.epoch - self.best_epoch >= self.patience",
                 "return self.epoch - self.best_epoch > self.patience", "one epoch late"),
         "3.3": ("stop = stopper.step(val_loss)", "stop = stopper.step(float(loss.array))",

@@ -191,19 +191,25 @@ def curve_net_bends(nb):
 
 @lesson.check("3.1", points=1, timeout=30)
 def curve_net_learns_a_curve(nb):
-    x = nb.rng.uniform(-3, 3, size=(40, 1)).astype(np.float32)
-    y = (np.sin(2 * x) + 0.3 * x).astype(np.float32)
-    model = _curve_net(nb, 16, 2, seed=_seeds(nb, 1)[0])
-    first, last = nb.module(FIXTURES).train_mse(model, x, y, 300, 0.02)
-    story = (f"300 Adam steps on sin(2x) + 0.3x took your CurveNet(16, 2) from MSE {first:.3f} "
-             f"only to {last:.3f} (a correct one gets below 0.2)")
-    if not (last < 0.5 * first and last < 0.2):
-        hidden_in_lists = nb.module(FIXTURES).unregistered_linears(model)
-        expect(not hidden_in_lists,
-               story + f": {hidden_in_lists} of its Linear layers sit in a plain Python list, "
-               "where the optimizer does not see them; use a chainer.ChainList inside "
-               "`with self.init_scope():`")
-        expect(False, story)
+    hidden_in_lists = nb.module(FIXTURES).unregistered_linears(
+        _curve_net(nb, 16, 2, seed=_seeds(nb, 1)[0]))
+    expect(not hidden_in_lists,
+           f"CurveNet(16, 2) keeps {hidden_in_lists} of its Linear layers in a plain Python "
+           "list, where the optimizer does not see them: they never learn. Use a "
+           "chainer.ChainList inside `with self.init_scope():`")
+    # Up to three draws of data and initial weights: a correct CurveNet rarely misses on one
+    # draw (a CI run saw MSE 0.213 once; 0 in 400 draws of the course's model), while one
+    # without ReLU misses on every draw (its best of 300 draws: 0.24).
+    for _ in range(3):
+        x = nb.rng.uniform(-3, 3, size=(40, 1)).astype(np.float32)
+        y = (np.sin(2 * x) + 0.3 * x).astype(np.float32)
+        model = _curve_net(nb, 16, 2, seed=_seeds(nb, 1)[0])
+        first, last = nb.module(FIXTURES).train_mse(model, x, y, 300, 0.02)
+        if last < 0.5 * first and last < 0.2:
+            return
+    expect(False, f"300 Adam steps on sin(2x) + 0.3x took your CurveNet(16, 2) from MSE "
+                  f"{first:.3f} only to {last:.3f} (a correct one gets below 0.2), on three "
+                  "draws of data and initial weights")
 
 
 # ---------------------------------------------------------------------------------------------
