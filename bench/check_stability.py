@@ -11,7 +11,9 @@ the solution notebook once (in this process, smoke mode), then every check of th
 With ``--planted`` it also plants each notebook of the lesson's grading test
 (tests/lessons/test_lessonNN_grading.py: PLANTED, MISTAKES, or TYPICAL and NOT_THAT_MISTAKE)
 and requires, for every seed, that each mistaken exercise fails with the hint's phrase and
-every other exercise passes. Exit status 1 when any verdict was unstable.
+every other exercise passes. With ``--alternatives`` it also plants the test's correct answers
+in other styles (ALTERNATIVES), which must pass everything on every seed. Exit status 1 when
+any verdict was unstable.
 
 The checks run through the learner-kernel path (``mlkit.check``'s ``LocalNotebook``), not the
 sandboxed worker: what is measured is the checks' own randomness, at a fraction of the cost.
@@ -147,6 +149,9 @@ def main(argv=None):
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--planted", action="store_true",
                         help="also the planted-mistake notebooks of the lesson's grading test")
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also its correct answers in other styles (ALTERNATIVES), which "
+                             "must keep full marks")
     args = parser.parse_args(argv)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     notebooks = [("solution", sorted((REPO / "solutions").glob(f"{args.lesson:02d}_*.ipynb"))[0],
@@ -162,6 +167,13 @@ def main(argv=None):
                     broken.setdefault(mistake[0], []).append(mistake[3])
             folder = scratch / name.replace(" ", "_")
             notebooks.append((f"planted {name!r}", plant(solution, mistakes, folder), broken))
+    if args.alternatives:
+        from tests.lessons.planted import plant, replacing_blocks
+        test = importlib.import_module(f"tests.lessons.test_lesson{args.lesson:02d}_grading")
+        scratch = Path(tempfile.mkdtemp(prefix="alternative-"))
+        for name, answers in sorted(replacing_blocks(test.SOLUTION, test.ALTERNATIVES).items()):
+            notebooks.append((f"alternative {name!r}",
+                              plant(test.SOLUTION, answers, scratch / name), {}))
     any_unstable = False
     # Each notebook in a fresh process, as the grader gives each submission a fresh worker:
     # what one notebook leaves behind (Chainer's config, a stopped trainer) must not count

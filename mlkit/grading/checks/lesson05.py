@@ -311,6 +311,7 @@ def _one_update(nb):
     updater = nb.DCGANUpdater(remote.batch_iterator(x), remote.adam(gen), remote.adam(dis),
                               seed=z_seed, d_loss=losses.discriminator_loss,
                               g_loss=losses.generator_loss)
+    remote.repeat_codes(updater)     # G's step on fresh codes or on D's: the same step here
     updater.update()
     after = remote.params(gen), remote.params(dis)
     z = np.random.default_rng(z_seed).standard_normal((n, n_latent)).astype(np.float32)
