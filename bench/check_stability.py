@@ -154,7 +154,7 @@ def main(argv=None):
                              "must keep full marks")
     args = parser.parse_args(argv)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    notebooks = [("solution", sorted((REPO / "solutions").glob(f"{args.lesson:02d}_*.ipynb"))[0],
+    notebooks = [("solution", sorted((REPO / "course").glob(f"{args.lesson:02d}_*/solution.ipynb"))[0],
                   {})]
     if args.planted:
         from tests.lessons.planted import plant

@@ -132,7 +132,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for number in args.lessons:
         lesson = registry.lesson(number)
-        solution = REPO / "solutions" / f"{lesson.notebook}.ipynb"
+        solution = lesson.solution
         learner = REPO / "lessons" / f"{lesson.notebook}.ipynb"
         cli_seconds, engine_seconds = one_notebook(solution)
         seconds, per_minute, cpu = a_class(solution, learner, args.copies, args.jobs, number)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/lesson2_cnn_accuracy.py --mode cpu     # offline subset, 2 CPU cores
     .venv/bin/python bench/lesson2_cnn_accuracy.py --mode gpu     # all of MNIST
 
-The recipe of the lesson (solutions/02_mnist_classification.ipynb, section 6): the CNN of
+The recipe of the lesson (course/02_mnist_classification/solution.ipynb, section 6): the CNN of
 :mod:`mlkit.models.cnn` (conv 32 - conv 64, batch normalization, dropout, dense 128), Adam
 starting at 2e-3 with the learning rate shrinking 20-fold over the run (``ExponentialShift``),
 random shifts of up to 2 pixels, minibatches of 64 (128 on a GPU). The images are split as in

@@ -36,15 +36,15 @@ def main():
     parser.add_argument("--mode", choices=sorted(BUDGET_S), default="cpu")
     parser.add_argument("lessons", nargs="*", help="name prefixes (default: all)")
     args = parser.parse_args()
-    paths = sorted((REPO / "solutions").glob("[0-9]*.ipynb"))
+    paths = sorted((REPO / "course").glob("[0-9]*/solution.ipynb"))
     if args.lessons:
-        paths = [p for p in paths if p.name.startswith(tuple(args.lessons))]
+        paths = [p for p in paths if p.parent.name.startswith(tuple(args.lessons))]
     print(f"| lesson | mode | wall time | budget |\n|---|---|---|---|")
     for path in paths:
         seconds = run_notebook(path, args.mode)
         budget = BUDGET_S[args.mode]
         verdict = "" if budget is None else (" (within)" if seconds <= budget else " (OVER)")
-        print(f"| {path.stem} | {args.mode} | {seconds:.1f} s | "
+        print(f"| {path.parent.name} | {args.mode} | {seconds:.1f} s | "
               f"{budget or '-'} s{verdict} |", flush=True)
 
 

@@ -142,14 +142,16 @@ def _run_grade(args):
 def _add_release_arguments(parser):
     parser.add_argument("--force", action="store_true",
                         help="overwrite lesson notebooks that changed since the last release")
-    parser.add_argument("--solutions", default="solutions", help="default: %(default)s")
+    parser.add_argument("--course", default="course",
+                        help="the folder of lesson folders (NN_name/solution.ipynb); "
+                             "default: %(default)s")
     parser.add_argument("--lessons", default="lessons", help="default: %(default)s")
 
 
 def _run_release(args):
     from mlkit.grading.release import ReleaseError, release
     try:
-        written = release(args.solutions, args.lessons, force=args.force)
+        written = release(args.course, args.lessons, force=args.force)
     except ReleaseError as error:
         print(f"mlkit release: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -199,7 +201,7 @@ COMMANDS = {
     "grade": Command("grade notebooks: learner code in a sandboxed worker, points decided "
                      "outside it", _run_grade,
                      _add_grade_arguments),
-    "release": Command("make the learner notebooks in lessons/ from solutions/", _run_release,
+    "release": Command("make the learner notebooks in lessons/ from the course/ lesson folders", _run_release,
                        _add_release_arguments),
     "data": Command("download and cache a full data set", _run_data, _add_data_arguments),
     "moving-mnist": Command("Moving MNIST videos", _run_moving_mnist, _add_moving_mnist_arguments),

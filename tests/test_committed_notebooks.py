@@ -10,7 +10,7 @@ from mlkit.grading import registry
 from mlkit.grading.release import learner_version
 
 REPO = Path(__file__).resolve().parents[1]
-SOLUTIONS = sorted((REPO / "solutions").glob("[0-9]*.ipynb"))
+SOLUTIONS = sorted((REPO / "course").glob("[0-9]*/solution.ipynb"))
 
 
 def tracked_notebooks():
@@ -20,10 +20,10 @@ def tracked_notebooks():
 
 
 def test_there_are_lessons():
-    assert SOLUTIONS, "no solution notebooks found in solutions/"
+    assert SOLUTIONS, "no solution notebooks found in course/NN_name/solution.ipynb"
 
 
-@pytest.mark.parametrize("path", tracked_notebooks(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", tracked_notebooks(), ids=lambda p: p.parent.name if p.name == "solution.ipynb" else p.name)
 def test_notebook_has_no_outputs(path):
     notebook = nbformat.read(path, as_version=4)
     dirty = [i for i, c in enumerate(notebook.cells, 1)
@@ -31,16 +31,17 @@ def test_notebook_has_no_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.parent.name if p.name == "solution.ipynb" else p.name)
 def test_learner_notebook_is_what_release_makes(solution):
-    lesson = REPO / "lessons" / solution.name
-    assert lesson.exists(), f"lessons/{solution.name} is missing: run `mlkit release`"
+    name = f"{solution.parent.name}.ipynb"
+    lesson = REPO / "lessons" / name
+    assert lesson.exists(), f"lessons/{name} is missing: run `mlkit release`"
     assert lesson.read_text() == learner_version(solution), (
-        f"lessons/{solution.name} differs from its solution notebook: run `mlkit release`")
+        f"lessons/{name} differs from its solution notebook: run `mlkit release`")
 
 
 def test_every_lesson_comes_from_a_solution_and_is_graded():
     lessons = {p.name for p in (REPO / "lessons").glob("*.ipynb")}
-    assert lessons == {p.name for p in SOLUTIONS}
+    assert lessons == {f"{p.parent.name}.ipynb" for p in SOLUTIONS}
     graded = {f"{lesson.notebook}.ipynb" for lesson in registry.lessons().values()}
-    assert graded == lessons, "every lesson has checks in mlkit/grading/checks, and only those"
+    assert graded == lessons, "every lesson folder of the course has checks.py, and only those"

@@ -11,12 +11,12 @@ import pytest
 from mlkit.grading.release import LANGUAGE_INFO, learner_version
 
 REPO = Path(__file__).resolve().parents[1]
-SOLUTIONS = sorted((REPO / "solutions").glob("0[1-3]_*.ipynb"))
+SOLUTIONS = sorted((REPO / "course").glob("0[1-3]_*/solution.ipynb"))
 
 pytest.importorskip("jupyter_server", reason="JupyterLab is not installed (pip install -e '.[lab]')")
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_release_writes_what_nbformat_writes(solution, tmp_path):
     text = learner_version(solution)
     notebook = nbformat.reads(text, as_version=4)
@@ -28,7 +28,7 @@ def test_release_writes_what_nbformat_writes(solution, tmp_path):
     assert text.endswith("}\n") and text.startswith('{\n "cells": [\n  {\n')
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_a_jupyter_save_round_trip_leaves_a_lesson_unchanged(solution, tmp_path):
     from jupyter_server.services.contents.filemanager import FileContentsManager
     (tmp_path / solution.name).write_text(learner_version(solution))
@@ -37,7 +37,7 @@ def test_a_jupyter_save_round_trip_leaves_a_lesson_unchanged(solution, tmp_path)
     assert (tmp_path / solution.name).read_text() == learner_version(solution)
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_the_course_server_serves_what_the_kernel_will_set_and_saves_the_release(solution,
                                                                                tmp_path):
     from ipykernel.ipkernel import IPythonKernel

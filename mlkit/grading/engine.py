@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlkit.grading import registry, remote, sandbox
+from mlkit.grading import course, registry, remote, sandbox
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, hint_for
 from mlkit.grading.notebook import SubmissionError, read
 from mlkit.grading.report import Outcome, failed_report, make_report
@@ -50,6 +50,7 @@ def worker_environment():
         "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1", "CHAINER_WARN_VERSION_MISMATCH": "0",
         "MLKIT_QUIET": "1"})
+    environment["MLKIT_COURSE"] = str(course.root())     # where the lessons' helpers are
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):   # this machine's BLAS needs them
         if name in os.environ:
             environment[name] = os.environ[name]
@@ -263,20 +264,20 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
     except remote.WorkerLost as error:
         return failed_report(path, None, f"the grading worker could not run: {error.reason}")
     try:
-        course = lessons if lessons is not None else registry.lessons(checks_dir=checks_dir)
+        known = lessons if lessons is not None else registry.lessons(checks_dir=checks_dir)
         submission = read(path, lesson=lesson)
     except KeyError as error:
         _done_with(zygote, keep_zygote)
         return failed_report(path, None, str(error.args[0]))
     except SubmissionError as error:
         _done_with(zygote, keep_zygote)
-        return failed_report(path, course.get(error.lesson), str(error))
-    chosen = course.get(submission.lesson)
+        return failed_report(path, known.get(error.lesson), str(error))
+    chosen = known.get(submission.lesson)
     if chosen is None:
         _done_with(zygote, keep_zygote)
         return failed_report(path, None, (
             f"{Path(path).name} is lesson {submission.lesson}, which has no graded exercises; "
-            f"graded lessons are {', '.join(map(str, course))}"))
+            f"graded lessons are {', '.join(map(str, known))}"))
     outcomes, lost = [], {}
     session = Session(submission, zygote, limits)
     try:

@@ -69,9 +69,8 @@ def _targets(config):
                                         f"graded lessons are {', '.join(map(str, lessons))}")
             targets.append((Path(path), lessons[number]))
         return targets
-    solutions = Path(str(config.rootpath)) / "solutions"
-    return [(solutions / f"{lesson.notebook}.ipynb", lesson) for lesson in lessons.values()
-            if (solutions / f"{lesson.notebook}.ipynb").exists()]
+    return [(lesson.solution, lesson) for lesson in lessons.values()
+            if lesson.solution is not None and lesson.solution.exists()]
 
 
 def pytest_generate_tests(metafunc):
@@ -114,6 +113,7 @@ def pytest_terminal_summary(terminalreporter, config):
     graded_solutions = not config.getoption("notebook")
     for path, report in config.stash[REPORTS].items():
         what = "reference solution" if graded_solutions else "notebook"
-        terminalreporter.write_sep("=", f"grade of the {what} {Path(path).name} "
+        name = Path(path).parent.name if graded_solutions else Path(path).name
+        terminalreporter.write_sep("=", f"grade of the {what} {name} "
                                         f"(lesson {report['lesson']})")
         terminalreporter.write_line(format_table(report, heading=""))

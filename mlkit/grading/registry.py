@@ -1,6 +1,7 @@
 """Which checks grade which exercise of which lesson.
 
-A lesson's checks live in ``mlkit/grading/checks/lessonNN.py``::
+A lesson's checks live in its folder of the course, ``course/NN_name/checks.py`` (see
+:mod:`mlkit.grading.course`)::
 
     lesson = Lesson(1, "Logic gates and define-by-run", notebook="01_logic_gates")
     lesson.exercise("1.3", "A one-layer AND classifier")
@@ -18,10 +19,10 @@ Instructors add hidden checks in the same form, in files ``lessonNN*.py`` of a f
 mlkit.grading.registry import extend``) and its checks count like the course's own.
 """
 import dataclasses
-import importlib
 import importlib.util
-import pkgutil
 from pathlib import Path
+
+from mlkit.grading import course
 
 
 @dataclasses.dataclass
@@ -42,6 +43,7 @@ class Check:
 class Lesson:
     def __init__(self, number, title, notebook):
         self.number, self.title, self.notebook = number, title, notebook
+        self.folder = None    # the lesson's folder in the course, set when the course is read
         self.exercises = {}   # id -> title, in notebook order
         self.checks = []
         self.hidden = False
@@ -74,16 +76,25 @@ class Lesson:
     def copy(self):
         twin = Lesson(self.number, self.title, self.notebook)
         twin.exercises, twin.checks = dict(self.exercises), list(self.checks)
+        twin.folder = self.folder
         return twin
+
+    @property
+    def solution(self):
+        """The reference solution notebook, or None for a lesson made outside a course."""
+        return self.folder / course.SOLUTION if self.folder else None
 
 
 def _course_lessons():
-    import mlkit.grading.checks as package
     found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("lesson"):
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            found[module.lesson.number] = module.lesson
+    for number, folder in course.folders().items():
+        declared = course.import_part(number, "checks").lesson
+        if declared.number != number or declared.notebook != folder.name:
+            raise course.CourseError(
+                f"{folder / 'checks.py'} declares lesson {declared.number} "
+                f"({declared.notebook!r}); its folder says lesson {number} ({folder.name!r})")
+        declared.folder = folder
+        found[number] = declared
     return found
 
 

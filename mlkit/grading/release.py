@@ -1,6 +1,6 @@
 """``mlkit release``: make the learner's notebooks from the solution notebooks.
 
-A solution notebook (``solutions/NN_name.ipynb``) marks what the learner writes::
+A lesson's solution notebook (``course/NN_name/solution.ipynb``) marks what the learner writes::
 
     def make_and_model():
         ### BEGIN SOLUTION
@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from mlkit.atomic import write_text
+from mlkit.grading import course
 from mlkit.grading.notebook import cell_role, lesson_number
 
 # The notebook metadata JupyterLab's Python kernel reports when it starts, less the Python
@@ -76,10 +77,15 @@ def clear_outputs(notebook):
     return notebook
 
 
-def learner_version(solution_path):
-    """The learner notebook's text for one solution notebook."""
+def learner_version(solution_path, name=None):
+    """The learner notebook's text for one solution notebook; ``name`` is the learner's file
+    name (``04_sequences.ipynb``: the lesson folder's name), which also says the lesson."""
+    solution_path = Path(solution_path)
+    if name is None and solution_path.name == course.SOLUTION:
+        name = f"{solution_path.parent.name}.ipynb"
     notebook = clear_outputs(nbformat.read(solution_path, as_version=4))
-    notebook.metadata.setdefault("mlkit", {})["lesson"] = lesson_number(solution_path, notebook)
+    notebook.metadata.setdefault("mlkit", {})["lesson"] = lesson_number(name or solution_path,
+                                                                        notebook)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata["language_info"] = json.loads(json.dumps(LANGUAGE_INFO))
     for index, cell in enumerate(notebook.cells):
@@ -94,15 +100,22 @@ def _sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def release(solutions="solutions", lessons="lessons", force=False, log=print):
-    """Write every learner notebook; return the paths written. Refuses to lose a learner's work."""
-    solutions, lessons = Path(solutions), Path(lessons)
-    sources = sorted(solutions.glob("[0-9]*.ipynb"))
-    if not sources:
-        raise ReleaseError(f"no solution notebooks (NN_name.ipynb) in {solutions}/")
+def release(course_folder="course", lessons="lessons", force=False, log=print):
+    """Write every learner notebook ``lessons/NN_name.ipynb`` from its lesson's
+    ``course/NN_name/solution.ipynb``; return the paths written. Refuses to lose a learner's
+    work."""
+    course_folder, lessons = Path(course_folder), Path(lessons)
+    try:
+        folders = course.folders(course_folder, holding=course.SOLUTION)
+    except course.CourseError as error:
+        raise ReleaseError(str(error)) from None
+    if not folders:
+        raise ReleaseError(f"no lesson folders with a {course.SOLUTION} (NN_name/{course.SOLUTION}) "
+                           f"in {course_folder}/")
     manifest_path = lessons / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    texts = {source.name: learner_version(source) for source in sources}
+    texts = {f"{folder.name}.ipynb": learner_version(folder / course.SOLUTION)
+             for folder in folders.values()}
     planned, refused = {}, []
     for name, text in texts.items():
         target = lessons / name

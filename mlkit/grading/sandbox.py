@@ -5,7 +5,7 @@ The sandbox (``bwrap``) gives a learner's code::
     a read-only view of the system, Python and the course's library   (nothing else of the disk)
     its own empty, writable scratch folder as HOME and working folder  (gone afterwards)
     no network, its own process tree (killed with the worker), an unprivileged user
-    no grader checks: mlkit/grading/checks is an empty folder inside  (no reference answers)
+    of the course, only each lesson's helpers.py                       (no checks, no answers)
 
 so it cannot read or write other submissions, the notebook file itself, the solutions, or the
 instructor's hidden checks. ``MLKIT_SANDBOX`` chooses: ``auto`` (the default: bubblewrap when it
@@ -28,6 +28,17 @@ class SandboxUnavailable(RuntimeError):
 def _mlkit_folder():
     import mlkit
     return Path(mlkit.__file__).resolve().parent
+
+
+def _course_helpers():
+    """The files of the course the worker may read: each lesson's helpers, nothing else."""
+    from mlkit.grading import course
+    try:
+        lesson_folders = course.folders(holding=None).values()
+    except course.CourseError:
+        return []
+    visible = (folder / f"{course.WORKER_VISIBLE}.py" for folder in lesson_folders)
+    return [path.resolve() for path in visible if path.is_file()]
 
 
 def _python_folders():
@@ -66,8 +77,9 @@ def bwrap_prefix(extra_read_only=()):
                  "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp"]   # a tmpfs lives in memory
     for folder in _python_folders():
         arguments += ["--ro-bind", str(folder), str(folder)]
-    arguments += ["--ro-bind", str(mlkit_folder), str(mlkit_folder),
-                  "--tmpfs", str(mlkit_folder / "grading" / "checks")]
+    arguments += ["--ro-bind", str(mlkit_folder), str(mlkit_folder)]
+    for helpers in _course_helpers():
+        arguments += ["--ro-bind", str(helpers), str(helpers)]
     for folder in extra_read_only:
         if folder and Path(folder).is_dir():
             arguments += ["--ro-bind", str(Path(folder).resolve()), str(Path(folder).resolve())]

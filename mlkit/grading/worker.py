@@ -12,7 +12,6 @@ A cell's ``print`` output goes to standard error, never to the channel.
 """
 import copy
 import importlib
-import importlib.abc
 import itertools
 import operator
 import os
@@ -30,19 +29,7 @@ SKIPPED_MAGICS = {"pip", "conda", "mamba", "micromamba", "uv", "system", "sx", "
                   "store", "bookmark", "save"}
 
 
-class _NoChecks(importlib.abc.MetaPathFinder):
-    """Refuses to import the grader's checks: they hold the reference answers.
-
-    Inside the sandbox the files are not even there; without a sandbox this keeps an honest
-    mistake (or an easy cheat) from scoring, though not a determined one.
-    """
-    def find_spec(self, name, path=None, target=None):
-        if name == "mlkit.grading.checks" or name.startswith("mlkit.grading.checks."):
-            raise ImportError(f"{name} is part of the grader and cannot be imported here")
-        return None
-
-
-PROTECTED = ("builtins", "chainer", "mlkit", "cupy")   # top-level package names
+PROTECTED = ("builtins", "chainer", "mlkit", "mlkit_course", "cupy")   # top-level package names
 _MISSING = object()
 _IMMUTABLE_TYPE = 1 << 8         # Py_TPFLAGS_IMMUTABLETYPE: a C type nobody can patch
 
@@ -386,7 +373,7 @@ def describe(error):
 
 PRELOADED = ("mlkit", "chainer", "chainer.functions", "chainer.links", "numpy",
              "matplotlib.pyplot", "tqdm.auto", "mlkit.plots", "mlkit.data", "mlkit.models",
-             "mlkit.training", "mlkit.grading.fixtures")
+             "mlkit.training", "mlkit.grading.blocks")
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 MAX_FILE_BYTES = 512 * 2**20
 MAX_PROCESSES = 4096      # counted per user, and the sandbox user may map to a busy one
@@ -553,10 +540,17 @@ def zygote_main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
-    sys.meta_path.insert(0, _NoChecks())
-    for name in [n for n in sys.modules if n.startswith("mlkit.grading.checks")]:
-        del sys.modules[name]
-    for name in PRELOADED:
+    # A lesson's checks hold its reference answers: the worker may import only the lessons'
+    # helpers (in the sandbox the other files are not even there).
+    from mlkit.grading import course
+    course.install(only={course.WORKER_VISIBLE})
+    try:
+        lesson_helpers = [course.module_name(number, course.WORKER_VISIBLE)
+                          for number, folder in course.folders(holding=None).items()
+                          if (folder / f"{course.WORKER_VISIBLE}.py").is_file()]
+    except course.CourseError:
+        lesson_helpers = []
+    for name in PRELOADED + tuple(lesson_helpers):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 -- a missing extra only costs its import later

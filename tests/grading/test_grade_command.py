@@ -17,7 +17,7 @@ from mlkit.grading.instant import check_now
 from mlkit.grading.notebook import read
 
 REPO = Path(__file__).resolve().parents[2]
-SOLUTION = REPO / "solutions" / "01_logic_gates.ipynb"
+SOLUTION = REPO / "course" / "01_logic_gates" / "solution.ipynb"
 LEARNER = REPO / "lessons" / "01_logic_gates.ipynb"
 
 
@@ -121,7 +121,9 @@ def test_hidden_checks_count_and_learners_never_see_them(tmp_path):
     hidden = tmp_path / "hidden"
     hidden.mkdir()
     (hidden / "lesson01_extra.py").write_text(HIDDEN)
-    result = mlkit_command("grade", str(SOLUTION), "--checks", str(hidden), "--csv",
+    submission = tmp_path / "01_logic_gates.ipynb"
+    shutil.copy(SOLUTION, submission)
+    result = mlkit_command("grade", str(submission), "--checks", str(hidden), "--csv",
                            str(tmp_path / "g.csv"))
     assert result.returncode == 0, result.stderr
     row = read_csv(tmp_path / "g.csv")["01_logic_gates.ipynb"]

@@ -79,7 +79,7 @@ def test_writing_a_report_and_exiting_costs_that_exercise(tmp_path):
 
 
 def test_the_reference_answers_cannot_be_imported(tmp_path):
-    cheat = ("from mlkit.grading.checks import lesson01\n"
+    cheat = ("from mlkit_course.lesson01 import checks\n"
              "double = lambda x: 2 * x")
     report = grade(learner(tmp_path, cheat))
     assert earned(report)["9.1"] == 0
@@ -265,8 +265,9 @@ seen = {
     "read a submission": attempt(lambda: open(os.path.join(SUBMISSIONS, "bob.ipynb")).read()),
     "write a submission": attempt(lambda: open(os.path.join(SUBMISSIONS, "eve.ipynb"), "w")),
     "delete a submission": attempt(lambda: os.remove(os.path.join(SUBMISSIONS, "bob.ipynb"))),
-    "read the checks": attempt(lambda: open(CHECKS + "/lesson01.py").read()),
-    "read the solutions": attempt(lambda: os.listdir(SOLUTIONS)),
+    "read the checks": attempt(lambda: open(LESSON + "/checks.py").read()),
+    "read the solutions": attempt(lambda: open(LESSON + "/solution.ipynb").read()),
+    "read another lesson's checks": attempt(lambda: open(COURSE + "/05_dcgan/checks.py").read()),
     "write the library": attempt(lambda: open(LIBRARY + "/evil.py", "w")),
     "write scratch": attempt(lambda: open("scratch.txt", "w").write("mine")),
     "network": attempt(lambda: __import__("socket").create_connection(("127.0.0.1", 22), 2)),
@@ -281,9 +282,9 @@ def test_the_sandbox_denies_other_submissions_checks_and_network(tmp_path):
     submissions.mkdir()
     (submissions / "bob.ipynb").write_text("{}")
     library = os.path.dirname(mlkit.__file__)
-    code = (f"SUBMISSIONS = {str(submissions)!r}\nCHECKS = {library + '/grading/checks'!r}\n"
-            f"LIBRARY = {library!r}\n"
-            f"SOLUTIONS = {os.path.join(os.path.dirname(library), 'solutions')!r}\n" + PROBE)
+    course = os.path.join(os.path.dirname(library), "course")
+    code = (f"SUBMISSIONS = {str(submissions)!r}\nLIBRARY = {library!r}\nCOURSE = {course!r}\n"
+            f"LESSON = {os.path.join(course, '01_logic_gates')!r}\n" + PROBE)
     seen = _in_worker(code)
     allowed = {action for action, result in seen.items() if result == "allowed"}
     assert allowed == {"write scratch"}, seen

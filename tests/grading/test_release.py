@@ -29,9 +29,9 @@ def test_unbalanced_regions_are_refused(source, problem):
 
 
 def make_course(tmp_path):
-    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
-    solutions.mkdir()
-    path = toy.write_notebook(solutions / "09_toy.ipynb")
+    solutions, lessons = tmp_path / "course", tmp_path / "lessons"
+    (solutions / "09_toy").mkdir(parents=True)
+    path = toy.write_notebook(solutions / "09_toy" / "solution.ipynb")
     notebook = nbformat.read(path, as_version=4)
     notebook.cells[2].outputs = [nbformat.v4.new_output("stream", text="42\n")]
     notebook.cells[2].execution_count = 7
@@ -57,7 +57,7 @@ def test_release_refuses_to_overwrite_a_learners_work(tmp_path):
     release(solutions, lessons, log=lambda _: None)
     mine = (lessons / "09_toy.ipynb").read_text().replace("# YOUR CODE HERE", "# my notes")
     (lessons / "09_toy.ipynb").write_text(mine)
-    toy.write_notebook(solutions / "09_toy.ipynb", replace={"2 * x": "x + x"})  # a new release
+    toy.write_notebook(solutions / "09_toy" / "solution.ipynb", replace={"2 * x": "x + x"})  # a new release
     with pytest.raises(ReleaseError, match="changed since the last release"):
         release(solutions, lessons, log=lambda _: None)
     assert (lessons / "09_toy.ipynb").read_text() == mine
@@ -70,6 +70,6 @@ def test_release_refuses_to_overwrite_a_learners_work(tmp_path):
 def test_a_notebook_updated_only_by_release_is_updated_again(tmp_path):
     solutions, lessons = make_course(tmp_path)
     release(solutions, lessons, log=lambda _: None)
-    toy.write_notebook(solutions / "09_toy.ipynb", cells=toy.SOLUTION_CELLS + [("code", "1 + 1")])
+    toy.write_notebook(solutions / "09_toy" / "solution.ipynb", cells=toy.SOLUTION_CELLS + [("code", "1 + 1")])
     assert release(solutions, lessons, log=lambda _: None) == [lessons / "09_toy.ipynb"]
-    assert learner_version(solutions / "09_toy.ipynb") == (lessons / "09_toy.ipynb").read_text()
+    assert learner_version(solutions / "09_toy" / "solution.ipynb") == (lessons / "09_toy.ipynb").read_text()

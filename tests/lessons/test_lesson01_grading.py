@@ -25,13 +25,15 @@ from pathlib import Path
 import pytest
 
 from mlkit.grading.batch import grade_one
-from mlkit.grading.checks.lesson01 import lesson
+from mlkit.grading import registry
+
+lesson = registry.lesson(1)
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
                                    assert_untouched_scores_zero, full_marks_test, plant,
                                    plant_and_grade, replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "01_logic_gates.ipynb"
+SOLUTION = ROOT / "course" / "01_logic_gates" / "solution.ipynb"
 LEARNER = ROOT / "lessons" / "01_logic_gates.ipynb"
 
 # (exercise, solution text, typical wrong text, phrase its hint must contain)

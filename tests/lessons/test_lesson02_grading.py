@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from mlkit.grading.checks.lesson02 import lesson
+from mlkit.grading import registry
+
+lesson = registry.lesson(2)
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
                                    plant_and_grade, reference_notebook_tests, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "02_mnist_classification.ipynb"
+SOLUTION = ROOT / "course" / "02_mnist_classification" / "solution.ipynb"
 LEARNER = ROOT / "lessons" / "02_mnist_classification.ipynb"
 
 # (exercise, solution text, typical wrong text, phrase its hint must contain)

@@ -12,14 +12,16 @@ import nbformat
 import pytest
 
 from mlkit.grading.batch import grade_one
-from mlkit.grading.checks.lesson03 import lesson
+from mlkit.grading import registry
+
+lesson = registry.lesson(3)
 from mlkit.grading.notebook import cell_role
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise,
                                    assert_untouched_scores_zero, full_marks_test, plant,
                                    plant_and_grade, replacing_blocks, rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "03_regression.ipynb"
+SOLUTION = ROOT / "course" / "03_regression" / "solution.ipynb"
 LEARNER = ROOT / "lessons" / "03_regression.ipynb"
 
 # exercise -> (text in the solution cell, the typical wrong version, phrase the hint must hold)

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from mlkit.grading.checks.lesson04 import lesson
+from mlkit.grading import registry
+
+lesson = registry.lesson(4)
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
                                    plant_and_grade, reference_notebook_tests, replacing_blocks,
                                    rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "04_sequences.ipynb"
+SOLUTION = ROOT / "course" / "04_sequences" / "solution.ipynb"
 LEARNER = ROOT / "lessons" / "04_sequences.ipynb"
 
 # notebook -> (exercise, solution text, typical wrong text, phrase its hint must contain)

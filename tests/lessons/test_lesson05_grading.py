@@ -16,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from mlkit.grading.checks.lesson05 import lesson
+from mlkit.grading import registry
+
+lesson = registry.lesson(5)
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
                                    plant_and_grade, reference_notebook_tests, replacing_blocks,
                                    rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "05_dcgan.ipynb"
+SOLUTION = ROOT / "course" / "05_dcgan" / "solution.ipynb"
 LEARNER = ROOT / "lessons" / "05_dcgan.ipynb"
 
 # (exercise, solution text, typical wrong text, phrase its hint must contain)

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from mlkit.grading.checks.lesson06 import lesson
+from mlkit.grading import registry
+
+lesson = registry.lesson(6)
 from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
                                    plant_and_grade, reference_notebook_tests, replacing_blocks,
                                    rows_by_id)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "06_srgan.ipynb"
+SOLUTION = ROOT / "course" / "06_srgan" / "solution.ipynb"
 LEARNER = ROOT / "lessons" / "06_srgan.ipynb"
 
 # notebook -> (exercise, solution text, typical wrong text, phrase its hint must contain)

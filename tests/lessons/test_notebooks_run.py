@@ -8,11 +8,11 @@ import pytest
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
-SOLUTIONS = sorted((REPO / "solutions").glob("[0-9]*.ipynb"))
+SOLUTIONS = sorted((REPO / "course").glob("[0-9]*/solution.ipynb"))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_solution_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MLKIT_MODE", "smoke")
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -23,7 +23,7 @@ def test_solution_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
     started = time.monotonic()
     client.execute()   # raises CellExecutionError naming the cell on any error
     seconds = time.monotonic() - started
-    print(f"{path.name}: {seconds:.1f} s in smoke mode")
+    print(f"{path.parent.name}: {seconds:.1f} s in smoke mode")
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors

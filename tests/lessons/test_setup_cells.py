@@ -15,7 +15,7 @@ from mlkit.grading.instant import LocalNotebook, run_local
 from mlkit.grading.notebook import cell_role
 
 REPO = Path(__file__).resolve().parents[2]
-SOLUTIONS = sorted((REPO / "solutions").glob("0[1-3]_*.ipynb"))
+SOLUTIONS = sorted((REPO / "course").glob("0[1-3]_*/solution.ipynb"))
 
 
 def cells(path, role):
@@ -50,11 +50,11 @@ def exercise_names(path):
 def setup_namespace(path):
     namespace = {"__name__": "__main__"}
     for _, source in cells(path, "setup"):
-        exec(compile(source, f"<setup of {path.name}>", "exec"), namespace)
+        exec(compile(source, f"<setup of {path.parent.name}>", "exec"), namespace)
     return namespace
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_setup_cells_bind_no_name_an_exercise_defines(path):
     setup = set().union(*(bound_names(source) for _, source in cells(path, "setup")))
     for exercise, names in exercise_names(path).items():
@@ -62,7 +62,7 @@ def test_setup_cells_bind_no_name_an_exercise_defines(path):
                                   f"what exercise {exercise} asks the learner to write"
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_no_library_function_of_the_setup_passes_an_exercise(path, monkeypatch):
     monkeypatch.setenv("MLKIT_MODE", "smoke")
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -70,7 +70,7 @@ def test_no_library_function_of_the_setup_passes_an_exercise(path, monkeypatch):
     offered = {name: value for name, value in namespace.items()
                if (inspect.isfunction(value) or inspect.isclass(value))
                and (getattr(value, "__module__", "") or "").startswith("mlkit")}
-    lesson = registry.lesson(int(path.name[:2]))
+    lesson = registry.lesson(int(path.parent.name[:2]))
     handed_out = []
     for exercise, names in exercise_names(path).items():
         checks = lesson.checks_for(exercise)

@@ -3,7 +3,7 @@
 Each check draws its own sizes, codes and images from ``nb.rng`` and compares the learner's
 answer with a reference computed here, so one exercise never depends on another being right:
 the updater's check hands the learner's class the course's own models
-(:mod:`mlkit.grading.fixtures.lesson05`, made in the worker and here from the same numbers) and
+(:mod:`helpers`, the lesson's worker-side building blocks, made in the worker and here from the same numbers) and
 the course's own losses, so a mistake in exercise 5.1 or 5.2 costs nothing in 5.3. A typical
 mistake gets a hint of its own only when the answer really shows that mistake (the mistaken
 answer is computed and compared); otherwise the hint says what was expected and what came back.
@@ -12,10 +12,12 @@ import numpy as np
 import scipy.linalg
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.checks.common import as_pair
-from mlkit.grading.fixtures import lesson05 as fx
+from mlkit.grading.check_helpers import as_pair
+from . import helpers as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
+
+HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers by name
 
 lesson = Lesson(5, "DCGAN, the vectorizer, and morphing between real images",
                 notebook="05_dcgan")
@@ -25,8 +27,6 @@ lesson.exercise("5.3", "One step of the GAN updater")
 lesson.exercise("5.4", "The vectorizer's training pair")
 lesson.exercise("5.5", "Linear and spherical interpolation")
 lesson.exercise("5.6", "The Frechet distance")
-
-LESSON_FIXTURES = "mlkit.grading.fixtures.lesson05"
 
 
 def _type_name(value):
@@ -305,7 +305,7 @@ def _one_update(nb):
     """Run one ``update()`` of the learner's updater on the course's tiny GAN; return the
     problem, the parameters before (built here) and after (read from the worker)."""
     n, n_latent, width, model_seed, z_seed, x = _gan_problem(nb)
-    remote = nb.module(LESSON_FIXTURES)
+    remote = nb.module(HELPERS)
     losses = nb.module("mlkit.training.gan")
     gen, dis = remote.tiny_gan(n_latent, width, model_seed)
     updater = nb.DCGANUpdater(remote.batch_iterator(x), remote.adam(gen), remote.adam(dis),
@@ -431,7 +431,7 @@ def _generated(sizes, z, train):
 def pair_is_codes_and_their_images_in_test_mode(nb):
     n, seed = int(nb.rng.integers(5, 10)), int(nb.rng.integers(0, 2 ** 31))
     sizes = _lively_sizes(nb)
-    gen, _ = nb.module(LESSON_FIXTURES).tiny_gan(*sizes)
+    gen, _ = nb.module(HELPERS).tiny_gan(*sizes)
     x, z = _pair(nb, gen, n, max_shift=0.0, scale_range=(1.0, 1.0), seed=seed)
     expected = _generated(sizes, z, train=False)
     if np.allclose(x, expected, atol=1e-4):
@@ -453,7 +453,7 @@ def codes_are_standard_normal_and_images_are_moved(nb):
     from mlkit.training.gan import warp
     n, seed = 400, int(nb.rng.integers(0, 2 ** 31))
     sizes = _lively_sizes(nb)
-    gen, _ = nb.module(LESSON_FIXTURES).tiny_gan(*sizes)
+    gen, _ = nb.module(HELPERS).tiny_gan(*sizes)
     x, z = _pair(nb, gen, n, seed=seed)
     mean, std = float(z.mean()), float(z.std())
     expect(abs(mean) < 5 / np.sqrt(z.size) and abs(std - 1) < 5 / np.sqrt(2 * z.size),

@@ -4,7 +4,7 @@ Each check draws its own inputs from ``nb.rng`` (sizes too, where the exercise a
 answer tuned to one grading run does not fit the next, and compares the learner's answer with a
 reference computed here. Networks handed to a learner's function (a feature extractor, a tiny
 upscaler and its optimizer) are built in the worker and here from the same numbers
-(:mod:`mlkit.grading.fixtures.lesson06`). A typical mistake gets a hint of its own only when the
+(:mod:`helpers`, the lesson's worker-side building blocks). A typical mistake gets a hint of its own only when the
 answer equals what that mistake gives (the mistaken variant is computed and compared); otherwise
 the hint says what was expected and what came back.
 """
@@ -13,9 +13,11 @@ import math
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.fixtures import lesson06 as fx
+from . import helpers as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
+
+HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers by name
 
 lesson = Lesson(6, "Super-resolution: SRResNet and SRGAN", notebook="06_srgan")
 lesson.exercise("6.1", "PSNR")
@@ -24,8 +26,6 @@ lesson.exercise("6.3", "Pixel shuffle by hand")
 lesson.exercise("6.4", "One training step of the SRResNet")
 lesson.exercise("6.5", "The content loss")
 lesson.exercise("6.6", "The generator's loss: content plus adversarial")
-
-LESSON_FIXTURES = "mlkit.grading.fixtures.lesson06"
 
 
 def _type_name(value):
@@ -219,7 +219,7 @@ def residual_block_adds_its_input(nb):
     params = {k: np.asarray(v, np.float32) for k, v in params.items()}
     expect(all(n in params for n in BLOCK_PARAMS),
            f"name the layers conv1, bn1, act (L.PReLU), conv2, bn2; found {sorted(params)}")
-    nb.module(LESSON_FIXTURES).set_params(block, params)
+    nb.module(HELPERS).set_params(block, params)
     x = rng.normal(size=(3, channels, 6, 5)).astype(np.float32)
     y = _array(nb, block(x.copy()), "ResidualBlock(...)(x)")
     expected = _reference_block(params, x)
@@ -310,7 +310,7 @@ def pixel_shuffle_equals_depth2space(nb):
 def pixel_shuffle_works_inside_a_network(nb):
     r, c = 2, int(nb.rng.integers(1, 4))
     x = nb.rng.normal(size=(2, 4 * c, 3, 4)).astype(np.float32)
-    v = nb.module(LESSON_FIXTURES).variable(x)
+    v = nb.module(HELPERS).variable(x)
     y = nb.pixel_shuffle(v, r)
     expect(nb.isinstance(y, "chainer.Variable"),
            "given a chainer.Variable, pixel_shuffle should return a Variable so that gradients "
@@ -354,7 +354,7 @@ def _reference_steps(case, steps, clear=True):
 
 
 def _learner_steps(nb, case, steps):
-    fixtures = nb.module(LESSON_FIXTURES)
+    fixtures = nb.module(HELPERS)
     model = fixtures.tiny_upscaler(case["W"], case["b"])
     optimizer = fixtures.sgd(model, case["step"])
     losses = [_number(nb, nb.train_step(model, optimizer, case["lr_images"].copy(),
@@ -441,7 +441,7 @@ def _content_mistakes(case):
 @lesson.check("6.5", points=1, timeout=15)
 def content_loss_is_the_feature_mse(nb):
     case = _content_case(nb.rng)
-    features = nb.module(LESSON_FIXTURES).features(*case["weights"])
+    features = nb.module(HELPERS).features(*case["weights"])
     got = _number(nb, nb.content_loss(features, case["sr"].copy(), case["hr"].copy()),
                   "content_loss")
     expected = float(_reference_content(case)[0].array)
@@ -457,7 +457,7 @@ def content_loss_is_the_feature_mse(nb):
 @lesson.check("6.5", points=1, timeout=15)
 def content_loss_sends_gradients_to_the_generator(nb):
     case = _content_case(nb.rng)
-    fixtures = nb.module(LESSON_FIXTURES)
+    fixtures = nb.module(HELPERS)
     sr = fixtures.variable(case["sr"])
     loss = nb.content_loss(fixtures.features(*case["weights"]), sr, case["hr"].copy())
     expect(nb.isinstance(loss, "chainer.Variable"),
@@ -490,7 +490,7 @@ def _generator_case(rng):
 def _variable(nb, array):
     """``array`` as a chainer.Variable in the worker: in the lesson the content loss and D's
     logits are Variables (``d_fake.xp`` and ``d_fake.array`` must work)."""
-    return nb.module(LESSON_FIXTURES).variable(np.array(array, np.float32))
+    return nb.module(HELPERS).variable(np.array(array, np.float32))
 
 
 def _combined(content, logits, weight, kind="real"):
@@ -543,7 +543,7 @@ def generator_loss_uses_the_real_label(nb):
     _check_generator_loss(nb, content, logits, 1.0,
                           lambda: nb.generator_loss(_variable(nb, content),
                                                     _variable(nb, logits), 1.0))
-    fixtures = nb.module(LESSON_FIXTURES)
+    fixtures = nb.module(HELPERS)
     d_fake = fixtures.variable(logits)
     loss = nb.generator_loss(fixtures.variable(np.array(content)), d_fake, 1.0)
     expect(nb.isinstance(loss, "chainer.Variable"),

@@ -4,7 +4,7 @@ Each check makes its own problems and compares the learner's answer with a refer
 here (scikit-learn's metrics, ``numpy.linalg.lstsq``, Chainer's ``F.huber_loss``). Data, weights
 and seeds are drawn fresh for every grading run (``nb.rng``) wherever the exercise allows, so an
 answer fitted to one run does not fit the next. Models a check trains or measures run in the
-worker through :mod:`mlkit.grading.fixtures.lesson03` and answer in plain numbers. A hint names a
+worker through :mod:`helpers`, the lesson's worker-side building blocks and answer in plain numbers. A hint names a
 typical mistake (test rows standardized with their own statistics, no column of ones, MAE
 written as a mean of squares, ``(N, 1) - (N,)`` broadcasting, counting from the previous loss
 instead of the best) only when the answer equals what that mistake computes; otherwise it says
@@ -13,9 +13,11 @@ what was expected and what came back.
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.checks.common import as_dict, as_pair
+from mlkit.grading.check_helpers import as_dict, as_pair
 from mlkit.grading.hints import LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
+
+HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers by name
 
 lesson = Lesson(3, "Regression", notebook="03_regression")
 lesson.exercise("3.1", "An MLP regressor")
@@ -26,8 +28,6 @@ lesson.exercise("3.5", "Regression metrics: MSE, MAE, R^2")
 lesson.exercise("3.6", "Linear least squares in closed form")
 lesson.exercise("3.7", "The Huber loss by hand")
 lesson.exercise("3.8", "Reading learning curves")
-
-FIXTURES = "mlkit.grading.fixtures.lesson03"
 
 
 def _close(a, b, rtol=1e-4, atol=1e-5):
@@ -77,12 +77,12 @@ def _seeds(nb, count):
 
 
 def _predict(nb, model, x):
-    return nb.array(nb.module(FIXTURES).predict(model, x)).astype(np.float64)
+    return nb.array(nb.module(HELPERS).predict(model, x)).astype(np.float64)
 
 
 def _layer_count_hint(nb, model, n_hidden, n_layers, shapes):
     call = f"CurveNet(n_hidden={n_hidden}, n_layers={n_layers})"
-    hidden_in_lists = nb.module(FIXTURES).unregistered_linears(model)
+    hidden_in_lists = nb.module(HELPERS).unregistered_linears(model)
     if hidden_in_lists and len(shapes) < n_layers + 1:
         return (f"{call} registers {len(shapes)} L.Linear layer(s) and keeps {hidden_in_lists} "
                 "more in a plain Python list, where Chainer does not see them (they would never "
@@ -116,7 +116,7 @@ def curve_net_outputs_one_float32_column(nb):
 @lesson.check("3.1", points=1)
 def curve_net_has_n_layers_hidden_layers(nb):
     x = nb.rng.uniform(-3, 3, size=(5, 1)).astype(np.float32)
-    shapes_of = nb.module(FIXTURES).linear_shapes
+    shapes_of = nb.module(HELPERS).linear_shapes
     for n_hidden, n_layers in [(8, 0), (8, 1), (int(nb.rng.integers(3, 7)), 3)]:
         model = _curve_net(nb, n_hidden, n_layers)
         model(x)   # initializes lazy L.Linear(None, ...) weights
@@ -173,7 +173,7 @@ def curve_net_bends(nb):
             straight = False
             break
     if straight:
-        collapsed = nb.module(FIXTURES).linear_composition(model, grid)
+        collapsed = nb.module(HELPERS).linear_composition(model, grid)
         if collapsed is not None and _close(predictions, collapsed, rtol=1e-3, atol=1e-4):
             expect(False, "CurveNet(16, 2) computes a straight line, exactly what its Linear "
                           "layers give when applied one after the other with nothing between "
@@ -191,7 +191,7 @@ def curve_net_bends(nb):
 
 @lesson.check("3.1", points=1, timeout=30)
 def curve_net_learns_a_curve(nb):
-    hidden_in_lists = nb.module(FIXTURES).unregistered_linears(
+    hidden_in_lists = nb.module(HELPERS).unregistered_linears(
         _curve_net(nb, 16, 2, seed=_seeds(nb, 1)[0]))
     expect(not hidden_in_lists,
            f"CurveNet(16, 2) keeps {hidden_in_lists} of its Linear layers in a plain Python "
@@ -204,7 +204,7 @@ def curve_net_learns_a_curve(nb):
         x = nb.rng.uniform(-3, 3, size=(40, 1)).astype(np.float32)
         y = (np.sin(2 * x) + 0.3 * x).astype(np.float32)
         model = _curve_net(nb, 16, 2, seed=_seeds(nb, 1)[0])
-        first, last = nb.module(FIXTURES).train_mse(model, x, y, 300, 0.02)
+        first, last = nb.module(HELPERS).train_mse(model, x, y, 300, 0.02)
         if last < 0.5 * first and last < 0.2:
             return
     expect(False, f"300 Adam steps on sin(2x) + 0.3x took your CurveNet(16, 2) from MSE "
@@ -251,7 +251,7 @@ def _stop_not_strictly_better(losses, patience):
 def _learner_stop(nb, losses, patience):
     """(the epoch at which the learner's stopper first said True or None, the stopper)."""
     stopper = nb.EarlyStopper(patience)
-    answers = list(nb.module(FIXTURES).step_stopper(stopper, losses, True))
+    answers = list(nb.module(HELPERS).step_stopper(stopper, losses, True))
     for epoch, answer in enumerate(answers):
         expect(isinstance(answer, bool),
                f"EarlyStopper.step returned {answer!r}; return True (stop now) or False "
@@ -322,7 +322,7 @@ def stopper_remembers_the_best_loss_and_epoch(nb):
     expect(best_loss == float("inf") and best_epoch is None,
            f"before the first step best_loss is {best_loss!r} and best_epoch {best_epoch!r}; "
            "expected float('inf') and None")
-    step_all = nb.module(FIXTURES).step_stopper
+    step_all = nb.module(HELPERS).step_stopper
     for losses, patience in _loss_sequences(nb.rng)[:12]:
         stopper = nb.EarlyStopper(patience)
         step_all(stopper, losses, False)   # past the stop too: the best must still be tracked
@@ -347,7 +347,7 @@ def stopper_equal_loss_is_no_improvement(nb):
     losses, patience = [1.0, low, low, low, low], 2
     got, stopper = _learner_stop(nb, losses, patience)
     rest = losses[got + 1 if got is not None else len(losses):]
-    nb.module(FIXTURES).step_stopper(stopper, rest, False)
+    nb.module(HELPERS).step_stopper(stopper, rest, False)
     best_epoch = _attribute(nb, stopper, "best_epoch", "EarlyStopper needs the attribute "
                             "best_epoch (set it in __init__, update it in step)")
     if best_epoch != 1 and best_epoch == len(losses) - 1:
@@ -386,7 +386,7 @@ def _reference_early_stopping(case):
     parameters after every epoch's measurement, the parameters it ends with)."""
     import chainer
     import chainer.functions as F
-    from mlkit.grading.fixtures import lesson03 as fx3
+    from . import helpers as fx3
     model = fx3.small_regressor(*case["weights"])
     stopper = fx3.scripted_stopper(case["best"], case["stop"])
     optimizer = chainer.optimizers.Adam(alpha=case["lr"])
@@ -415,7 +415,7 @@ def _reference_early_stopping(case):
 def _learner_early_stopping(nb, case):
     """``(best epoch, history, final parameters, losses the stopper saw)`` of the learner's
     loop on ``case``, or a hint about the shape of what it returned."""
-    there = nb.module(FIXTURES)
+    there = nb.module(HELPERS)
     model = there.small_regressor(*case["weights"])
     stopper = there.scripted_stopper(case["best"], case["stop"])
     call = (f"train_with_early_stopping(model, x_train, y_train, x_val, y_val, stopper, "
@@ -886,7 +886,7 @@ def huber_is_a_scalar_variable(nb):
            "(F.absolute, F.where, F.mean) so that it returns a chainer.Variable and "
            "backward() works (NumPy functions cut the graph)")
     library = "chainer.functions.loss.huber_loss.HuberLoss"
-    expect(library not in nb.module(FIXTURES).graph_functions(loss),
+    expect(library not in nb.module(HELPERS).graph_functions(loss),
            "huber_loss lets F.huber_loss compute the loss: this exercise builds it by hand from "
            "r = y - t with F.absolute, F.where and F.mean (F.huber_loss is only what it is "
            "compared with)")
@@ -901,7 +901,7 @@ def huber_matches_chainer(nb):
     for y, t, delta in _huber_cases(nb.rng):
         _, loss = _learner_huber(nb, y, t, delta)
         expect("chainer.functions.loss.huber_loss.HuberLoss"
-               not in nb.module(FIXTURES).graph_functions(loss),
+               not in nb.module(HELPERS).graph_functions(loss),
                "huber_loss lets F.huber_loss compute the loss; build it by hand (F.absolute, "
                "F.where, F.mean)")
         value = nb.array(loss)
@@ -921,7 +921,7 @@ def huber_gradient_matches_chainer(nb):
         expect(nb.isinstance(loss, "chainer.Variable") and loss.size == 1,
                "huber_loss must return a scalar chainer.Variable to be differentiated")
         expect("chainer.functions.loss.huber_loss.HuberLoss"
-               not in nb.module(FIXTURES).graph_functions(loss),
+               not in nb.module(HELPERS).graph_functions(loss),
                "huber_loss lets F.huber_loss compute the loss and its gradient; build it by "
                "hand (F.absolute, F.where, F.mean)")
         loss.backward()

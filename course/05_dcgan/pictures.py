@@ -11,7 +11,7 @@ side). Each must stay under 300 KB. Takes a few seconds; needs no training.
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))   # run from a checkout
 
 import mlkit  # noqa: E402,F401  (before chainer)

@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "solutions" / "04_sequences.ipynb"
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = Path(__file__).resolve().parent / "solution.ipynb"
 LIMIT = 300_000
 
 

@@ -3,7 +3,7 @@
 Each check builds its own data and models and compares the learner's answer with a reference
 computed here, so one exercise never depends on another one being right: the training-epoch
 and evaluation checks run the learner's loop on models of the grader's own
-(:mod:`mlkit.grading.fixtures.lesson02`), made in the worker and here from the same numbers.
+(:mod:`helpers`, the lesson's worker-side building blocks), made in the worker and here from the same numbers.
 Inputs, weights and sizes are drawn fresh for every grading run (``nb.rng``), so an answer
 tuned to one run does not fit the next. A typical mistake gets a hint of its own only when the
 answer really shows that mistake; otherwise the hint says what was expected and what came back.
@@ -11,11 +11,13 @@ answer really shows that mistake; otherwise the hint says what was expected and 
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading import fixtures
-from mlkit.grading.fixtures import lesson02 as fx
-from mlkit.grading.checks.common import as_pair, expect_raw_scores
+from mlkit.grading import blocks as fixtures
+from . import helpers as fx
+from mlkit.grading.check_helpers import as_pair, expect_raw_scores
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
+
+HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers by name
 
 lesson = Lesson(2, "Classifying handwritten digits", notebook="02_mnist_classification")
 lesson.exercise("2.1", "Pixels to float32 inputs, int32 labels")
@@ -27,8 +29,7 @@ lesson.exercise("2.6", "The confusion matrix")
 lesson.exercise("2.7", "A small CNN")
 lesson.exercise("2.8", "The Trainer, wired by hand")
 
-FIXTURES = "mlkit.grading.fixtures"
-LESSON_FIXTURES = "mlkit.grading.fixtures.lesson02"
+BLOCKS = "mlkit.grading.blocks"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,10 +336,10 @@ def _epoch_case(rng):
 
 def _learner_epoch(nb, case):
     """The learner's train_epoch, once, on a fresh two-layer model with plain SGD."""
-    model = nb.module(FIXTURES).two_layer(*case["weights"])
+    model = nb.module(BLOCKS).two_layer(*case["weights"])
     optimizer = nb.module("chainer.optimizers").SGD(lr=case["lr"])
     optimizer.setup(model)
-    iterator = nb.module(LESSON_FIXTURES).iterator(case["x"], case["t"], case["batch"], True)
+    iterator = nb.module(HELPERS).iterator(case["x"], case["t"], case["batch"], True)
     device = nb.module("chainer").get_device("@numpy")
     loss = _call_loop(nb, "train_epoch", model, optimizer, iterator, device)
     return model, iterator, loss
@@ -455,13 +456,13 @@ def evaluation_runs_in_test_mode(nb):
     norm = (rng.uniform(0.5, 1.5, hidden), rng.normal(0, 0.3, hidden),      # gamma, beta
             rng.normal(0, 0.3, hidden), rng.uniform(0.2, 0.6, hidden))      # running averages
     weights = (W1, b1, *[v.astype(np.float32) for v in norm], W2, b2)
-    model = nb.module(LESSON_FIXTURES).normalized_dropout(*weights)
+    model = nb.module(HELPERS).normalized_dropout(*weights)
     reference = fx.normalized_dropout(*weights)
     x = _images(rng, n)
     scores = _reference_scores(reference, x)
     t = _labels_half_right(rng, scores, k)
     expected = _mean_loss_and_accuracy(scores, t)
-    make_iterator, device = (nb.module(LESSON_FIXTURES).iterator,
+    make_iterator, device = (nb.module(HELPERS).iterator,
                              nb.module("chainer").get_device("@numpy"))
     first = _pair(nb, _call_loop(nb, "evaluate", model, make_iterator(x, t, batch, False), device))
     second = _pair(nb, _call_loop(nb, "evaluate", model, make_iterator(x, t, batch, False),
@@ -489,12 +490,12 @@ def evaluation_weights_batches_and_can_repeat(nb):
     batch = 7
     n = int(rng.choice([n for n in range(23, 38) if n % batch]))
     weights = (*_linear_weights(rng, 784, 12), *_linear_weights(rng, 12, 10))
-    model = nb.module(FIXTURES).two_layer(*weights)
+    model = nb.module(BLOCKS).two_layer(*weights)
     x = _images(rng, n)
     scores = _reference_scores(fixtures.two_layer(*weights), x)
     t = _labels_half_right(rng, scores, 10)
     expected = _mean_loss_and_accuracy(scores, t)
-    iterator = nb.module(LESSON_FIXTURES).iterator(x, t, batch, False)
+    iterator = nb.module(HELPERS).iterator(x, t, batch, False)
     device = nb.module("chainer").get_device("@numpy")
     got = _pair(nb, _call_loop(nb, "evaluate", model, iterator, device))
     last = n % batch
@@ -671,9 +672,9 @@ def _trainer_case(nb, epochs=None, batch_size=None):
             "epochs": int(epochs or rng.integers(2, 4)),
             "batch_size": int(batch_size or rng.choice([8, 16])),
             "alpha": float(rng.choice([1e-3, 5e-3, 2e-2]))}
-    fixtures_there = nb.module(LESSON_FIXTURES)
+    fixtures_there = nb.module(HELPERS)
     case["out"] = str(fixtures_there.scratch_folder())
-    model = nb.module(FIXTURES).linear(W, b)
+    model = nb.module(BLOCKS).linear(W, b)
     train = fixtures_there.dataset(case["x_train"], case["t_train"])
     val = fixtures_there.dataset(case["x_val"], case["t_val"])
     trainer = nb.make_trainer(model, train, val, case["epochs"], case["batch_size"], case["out"],

@@ -3,7 +3,7 @@
 Each check draws its own inputs from ``nb.rng`` (sizes too, where the exercise allows), so an
 answer tuned to one grading run does not fit the next, and compares the learner's answer with a
 reference computed here. Models handed to a learner's function (the roll-out, the ConvLSTM step)
-are built in the worker and here from the same numbers (:mod:`mlkit.grading.fixtures.lesson04`).
+are built in the worker and here from the same numbers (:mod:`helpers`, the lesson's worker-side building blocks).
 A typical mistake gets a hint of its own only when the answer equals what that mistake gives
 (the mistaken variant is computed and compared); otherwise the hint says what was expected and
 what came back.
@@ -11,10 +11,12 @@ what came back.
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.checks.common import as_dict, as_pair
-from mlkit.grading.fixtures import lesson04 as fx
+from mlkit.grading.check_helpers import as_dict, as_pair
+from . import helpers as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
+
+HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers by name
 
 lesson = Lesson(4, "Sequences: rows, Moving MNIST and the next ten frames",
                 notebook="04_sequences")
@@ -26,8 +28,6 @@ lesson.exercise("4.5", "Composing a frame with max")
 lesson.exercise("4.6", "Per-frame MSE and MAE")
 lesson.exercise("4.7", "The trivial baselines")
 lesson.exercise("4.8", "One ConvLSTM step")
-
-LESSON_FIXTURES = "mlkit.grading.fixtures.lesson04"
 
 
 def _type_name(value):
@@ -226,7 +226,7 @@ def _rollout_pair(nb):
     kind = str(nb.rng.choice(["lstm", "gru"]))
     n_hidden = int(nb.rng.integers(6, 16))
     params = fx.row_params(kind, n_hidden, int(nb.rng.integers(1 << 30)))
-    return (kind, nb.module(LESSON_FIXTURES).row_model(kind, n_hidden, params),
+    return (kind, nb.module(HELPERS).row_model(kind, n_hidden, params),
             fx.row_model(kind, n_hidden, params))
 
 
@@ -528,7 +528,7 @@ def convlstm_step_matches_the_equations(nb):
     x = rng.normal(0, 1, (b, c_in, size, size)).astype(np.float32)
     h = rng.normal(0, 1, (b, hidden, size, size)).astype(np.float32)
     c = rng.normal(0, 1, (b, hidden, size, size)).astype(np.float32)
-    conv = nb.module(LESSON_FIXTURES).convolution(W, bias)
+    conv = nb.module(HELPERS).convolution(W, bias)
     result = as_pair(nb, nb.convlstm_step(conv, x.copy(), h.copy(), c.copy()),
                      "convlstm_step should return a pair (h_new, c_new)")
     got_h, got_c = (_array(nb, v, what).astype(np.float64)

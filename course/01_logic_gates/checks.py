@@ -3,17 +3,19 @@
 Each check builds its own data and models and compares the learner's answer with a reference
 computed here, so one exercise never depends on another one being right. Models and functions
 that a learner's code receives are made in the worker from the same numbers as the reference
-(:mod:`mlkit.grading.fixtures`); weights and inputs are drawn fresh for every grading run
+(:mod:`helpers`, the lesson's worker-side building blocks); weights and inputs are drawn fresh for every grading run
 (``nb.rng``), so an answer copied from another run does not fit. The typical mistakes of each
 exercise get a hint of their own, given only when the answer really shows that mistake.
 """
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading import fixtures
-from mlkit.grading.checks.common import as_dict, as_pair, expect_raw_scores
+from . import helpers as fixtures
+from mlkit.grading.check_helpers import as_dict, as_pair, expect_raw_scores
 from mlkit.grading.hints import expect, is_a
 from mlkit.grading.registry import Lesson
+
+HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers by name
 
 lesson = Lesson(1, "Logic gates and define-by-run", notebook="01_logic_gates")
 lesson.exercise("1.1", "Truth tables as Chainer data")
@@ -46,12 +48,12 @@ def _linear_weights(rng, n_in=2, n_out=2):
 def _linear_pair(nb, n_in=2, n_out=2):
     """(the learner's copy in the worker, the grader's reference) of one random L.Linear."""
     W, b = _linear_weights(nb.rng, n_in, n_out)
-    return nb.module("mlkit.grading.fixtures").linear(W, b), fixtures.linear(W, b)
+    return nb.module(HELPERS).linear(W, b), fixtures.linear(W, b)
 
 
 def _two_layer_pair(nb, hidden=3):
     weights = (*_linear_weights(nb.rng, 2, hidden), *_linear_weights(nb.rng, hidden, 2))
-    return nb.module("mlkit.grading.fixtures").two_layer(*weights), fixtures.two_layer(*weights)
+    return nb.module(HELPERS).two_layer(*weights), fixtures.two_layer(*weights)
 
 
 def _params(nb, model):
@@ -507,7 +509,7 @@ def fit_measures_accuracy_on_the_same_scores(nb):
         after = float(F.accuracy(twin(x), t).array)
         if abs(before - after) > 0.02:
             break
-    model = nb.module("mlkit.grading.fixtures").linear(W, b)
+    model = nb.module(HELPERS).linear(W, b)
     optimizer, _ = _set_up(nb, model, "SGD", lr=2.0)
     _, accuracies, call = _fit(nb, model, optimizer, x, t, 1)
     if abs(accuracies[0] - 100 * before) < 1e-3 and before > 0:
@@ -608,7 +610,7 @@ def mlp_is_not_linear(nb):
 def mlp_learns_xor(nb):
     x, t = _table("xor")
     accuracies = []
-    train_adam = nb.module("mlkit.grading.fixtures").train_adam
+    train_adam = nb.module(HELPERS).train_adam
     for seed in range(3):
         nb.seed(seed)
         predicted = nb.array(train_adam(nb.make_xor_mlp(8), x, t, 300, 0.05))
@@ -645,7 +647,7 @@ def _fit_regression(nb, model, optimizer, x, t, steps):
 
 def _regression_pair(nb, hidden=8):
     weights = (*_linear_weights(nb.rng, 2, hidden), *_linear_weights(nb.rng, hidden, 1))
-    return nb.module("mlkit.grading.fixtures").two_layer(*weights), fixtures.two_layer(*weights)
+    return nb.module(HELPERS).two_layer(*weights), fixtures.two_layer(*weights)
 
 
 def _regression_step(model, optimizer, x, target):
@@ -858,7 +860,7 @@ def _graph_pairs(nb):
     x, t = _table("and")
     linear_by_width = {n: _linear_weights(nb.rng, 2, n) for n in (2, 1)}
     mlp_weights = (*_linear_weights(nb.rng, 2, 3), *_linear_weights(nb.rng, 3, 2))
-    remote_fixtures = nb.module("mlkit.grading.fixtures")
+    remote_fixtures = nb.module(HELPERS)
     here = _graphs(F, operator, chainer.Variable,
                    lambda n: fixtures.linear(*linear_by_width[n]),
                    lambda: fixtures.two_layer(*mlp_weights), x, t)
@@ -898,7 +900,7 @@ def graph_walk_follows_every_branch_once(nb):
 
 def _numerical(nb, f, x, eps, what):
     kept = nb.keep(x.copy())
-    f, library_calls = nb.module("mlkit.grading.fixtures").watched_from(f)
+    f, library_calls = nb.module(HELPERS).watched_from(f)
     grad = nb.numerical_gradient(f, kept, eps)
     expect(library_calls() == 0,
            f"numerical_gradient let chainer.gradient_check compute the differences ({what}); "
@@ -935,7 +937,7 @@ def _expect_gradient(grad, exact, one_sided, what):
 
 @lesson.check("1.9", points=1, timeout=10)
 def numerical_gradient_matches_calculus(nb):
-    remote_fixtures = nb.module("mlkit.grading.fixtures")
+    remote_fixtures = nb.module(HELPERS)
     cases = [("sum(x ** 2)", fixtures.power_sum(2), remote_fixtures.power_sum(2),
               lambda v: 2 * v, (3,)),
              ("sum(x ** 3)", fixtures.power_sum(3), remote_fixtures.power_sum(3),
@@ -957,7 +959,7 @@ def numerical_gradient_matches_backward(nb):
     b = nb.rng.normal(0, 1, 2)
     variable = chainer.Variable(W.copy())
     F.softmax_cross_entropy(F.linear(x, variable, b), t).backward()
-    remote_f = nb.module("mlkit.grading.fixtures").softmax_loss_of_weights(x, t, b)
+    remote_f = nb.module(HELPERS).softmax_loss_of_weights(x, t, b)
     grad = _numerical(nb, remote_f, W.copy(), 1e-4, "a softmax cross-entropy loss")
     _expect_gradient(grad, variable.grad, _one_sided(fixtures.softmax_loss_of_weights(x, t, b),
                                                      W.copy(), 1e-4),
@@ -1001,7 +1003,7 @@ def _expect_by_hand(nb, part):
     Chainer's own sigmoid (F.sigmoid, its Sigmoid node or SigmoidGrad), which the lesson has
     the learner write by hand."""
     x = nb.rng.normal(0, 1, (2, 3))
-    used = nb.module("mlkit.grading.fixtures").library_sigmoid_use(
+    used = nb.module(HELPERS).library_sigmoid_use(
         nb.Sigmoid, x, nb.rng.normal(0, 1, x.shape))
     how = {"forward": "y = 1 / (1 + xp.exp(-x)) or xp.tanh(x * 0.5) * 0.5 + 0.5 on the input "
                       "array",

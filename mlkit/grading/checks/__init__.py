@@ -1,1 +1,0 @@
-"""One module a lesson: the checks that grade its exercises."""
