@@ -7,20 +7,21 @@ the solution notebook once (in this process, smoke mode), then every check of th
 
     .venv/bin/python bench/check_stability.py 5 --seeds 1000            # the solution
     .venv/bin/python bench/check_stability.py 3 --seeds 100 --planted   # + the planted mistakes
+    .venv/bin/python bench/check_stability.py --lesson 3 --seeds 100 --alternatives
 
-With ``--planted`` it also plants each notebook of the lesson's grading test
-(tests/lessons/test_lessonNN_grading.py: PLANTED, MISTAKES, or TYPICAL and NOT_THAT_MISTAKE)
-and requires, for every seed, that each mistaken exercise fails with the hint's phrase and
-every other exercise passes. With ``--alternatives`` it also plants the test's correct answers
-in other styles (ALTERNATIVES), which must pass everything on every seed. Exit status 1 when
-any verdict was unstable.
+With ``--planted`` it also plants each mistake notebook of the lesson's cases
+(``course/NN_name/cases.py``: MISTAKES; the format is in tests/lessons/planted.py) and requires,
+for every seed, that each mistaken exercise fails with its edits' hint phrases and every other
+exercise passes (costless edits are planted too, and cost nothing; a case that says
+``"stability": False``, an endless loop, is left out). With ``--alternatives`` it
+also plants the cases' correct answers in other styles (ALTERNATIVES), which must pass
+everything on every seed. Exit status 1 when any verdict was unstable.
 
 The checks run through the learner-kernel path (``mlkit.check``'s ``LocalNotebook``), not the
 sandboxed worker: what is measured is the checks' own randomness, at a fraction of the cost.
 """
 import argparse
 import contextlib
-import importlib
 import io
 import multiprocessing
 import os
@@ -100,18 +101,14 @@ def verdicts(lesson, namespace, seed):
     return failed
 
 
-def planted_tables(number):
-    """``(solution, {notebook name: [(exercise, right, wrong, phrase)]}, costless)`` of the
-    lesson's grading test; ``costless`` are planted slips that must cost nothing."""
-    test = importlib.import_module(f"tests.lessons.test_lesson{number:02d}_grading")
-    costless = list(getattr(test, "COSTLESS", []))
-    if hasattr(test, "PLANTED"):
-        return test.SOLUTION, test.PLANTED, costless
-    if hasattr(test, "MISTAKES"):
-        return test.SOLUTION, {name: [(exercise, *row) for exercise, row in group.items()]
-                               for name, group in test.MISTAKES.items()}, costless
-    return (test.SOLUTION, {"typical": test.TYPICAL, "not_that_mistake": test.NOT_THAT_MISTAKE},
-            costless)
+def planted_tables(number, table="MISTAKES"):
+    """``(solution, {notebook name: case})`` of the lesson's cases (``cases.py``) in
+    ``table`` (MISTAKES or ALTERNATIVES); each case as tests/lessons/planted.py describes."""
+    from tests.lessons.planted import lesson_cases
+    cases = lesson_cases(number)
+    if cases is None:
+        raise SystemExit(f"lesson {number} has no cases.py: nothing planted to check")
+    return registry.lesson(number).solution, cases[table]
 
 
 def unstable(lesson, namespace, seeds, broken):
@@ -144,36 +141,38 @@ def report(name, found, count, seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("lesson", type=int)
+    parser.add_argument("lesson", type=int, nargs="?", help="the lesson's number")
+    parser.add_argument("--lesson", type=int, dest="lesson_option", metavar="N",
+                        help="the same, as an option")
     parser.add_argument("--seeds", type=int, default=300, help="gradings per notebook")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--planted", action="store_true",
-                        help="also the planted-mistake notebooks of the lesson's grading test")
+                        help="also the planted-mistake notebooks of the lesson's cases.py "
+                             "(MISTAKES)")
     parser.add_argument("--alternatives", action="store_true",
                         help="also its correct answers in other styles (ALTERNATIVES), which "
                              "must keep full marks")
     args = parser.parse_args(argv)
+    if (args.lesson is None) == (args.lesson_option is None):
+        parser.error("name one lesson: check_stability.py N or --lesson N")
+    number = args.lesson if args.lesson is not None else args.lesson_option
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    notebooks = [("solution", sorted((REPO / "course").glob(f"{args.lesson:02d}_*/solution.ipynb"))[0],
-                  {})]
-    if args.planted:
-        from tests.lessons.planted import plant
-        solution, tables, costless = planted_tables(args.lesson)
+    notebooks = [("solution", registry.lesson(number).solution, {})]
+    if args.planted or args.alternatives:
+        from tests.lessons.planted import edit_phrases, plant
         scratch = Path(tempfile.mkdtemp(prefix="planted-"))
-        for name, mistakes in sorted(tables.items()):
-            broken = {}
-            for mistake in mistakes:
-                if mistake not in costless:
-                    broken.setdefault(mistake[0], []).append(mistake[3])
-            folder = scratch / name.replace(" ", "_")
-            notebooks.append((f"planted {name!r}", plant(solution, mistakes, folder), broken))
-    if args.alternatives:
-        from tests.lessons.planted import plant, replacing_blocks
-        test = importlib.import_module(f"tests.lessons.test_lesson{args.lesson:02d}_grading")
-        scratch = Path(tempfile.mkdtemp(prefix="alternative-"))
-        for name, answers in sorted(replacing_blocks(test.SOLUTION, test.ALTERNATIVES).items()):
-            notebooks.append((f"alternative {name!r}",
-                              plant(test.SOLUTION, answers, scratch / name), {}))
+    for wanted, table, label in ((args.planted, "MISTAKES", "planted"),
+                                 (args.alternatives, "ALTERNATIVES", "alternative")):
+        if not wanted:
+            continue
+        solution, cases = planted_tables(number, table)
+        for index, (name, case) in enumerate(sorted(cases.items())):
+            if case.get("stability", True) is False:
+                print(f"{label} {name!r}: left out (its case says stability: False)")
+                continue
+            broken = edit_phrases(case) if table == "MISTAKES" else {}
+            path = plant(solution, case, scratch / f"{table.lower()}{index}")
+            notebooks.append((f"{label} {name!r}", path, broken))
     any_unstable = False
     # Each notebook in a fresh process, as the grader gives each submission a fresh worker:
     # what one notebook leaves behind (Chainer's config, a stopped trainer) must not count
@@ -182,7 +181,7 @@ def main(argv=None):
     for name, path, broken in notebooks:
         started = time.monotonic()
         with context.Pool(1) as pool:
-            found = pool.apply(stability, (args.lesson, str(path), broken, list(seeds)))
+            found = pool.apply(stability, (number, str(path), broken, list(seeds)))
         report(name, found, len(seeds), time.monotonic() - started)
         any_unstable |= bool(found)
     return 1 if any_unstable else 0

@@ -25,7 +25,7 @@ import numpy  # noqa: E402
 from mlkit.data.photos import EVAL_PHOTOS, load_photo, pairs  # noqa: E402
 from mlkit.metrics.super_resolution import (psnr, ssim, upscale_bicubic,  # noqa: E402
                                              upscale_nearest)
-from mlkit.models.srgan import load_generator, shipped_generator  # noqa: E402
+from mlkit.models import srgan, weights  # noqa: E402
 from mlkit.upscale import upscale  # noqa: E402
 
 
@@ -35,12 +35,14 @@ def main(argv=None):
     parser.add_argument("--scale", type=int, default=None,
                         help="default: the model's; 4 with an x2 model applies it twice")
     args = parser.parse_args(argv)
-    model = load_generator(args.model) if args.model else shipped_generator()
+    model = (weights.load(args.model, kind=srgan.Generator) if args.model
+             else srgan.shipped_generator())
     scale = args.scale or model.scale
     mlkit.to_device(model)
     methods = ("nearest", "bicubic", "model")
     scores = {m: [] for m in methods}
-    print(f"model {model.info['path']} {model.config}, x{scale}, device {mlkit.device_name()}")
+    print(f"model {model.weights_info['path']} {model.config}, x{scale}, "
+          f"device {mlkit.device_name()}")
     print("\n| photo | size (HR) | nearest PSNR / SSIM | bicubic PSNR / SSIM | "
           "model PSNR / SSIM | model - bicubic |")
     print("|---|---|---|---|---|---|")

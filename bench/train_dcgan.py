@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python bench/train_dcgan.py --out mlkit/models/weights
 
 writes ``dcgan_generator.npz`` and ``dcgan_vectorizer.npz`` into ``--out`` (atomically) and
-prints their SHA-256 (copy them into ``mlkit.models.dcgan.SHIPPED`` when shipping new files).
+prints their SHA-256 (copy them into ``mlkit.models.weights.SHIPPED`` when shipping new files).
 Everything is seeded: the same command on the same software gives the same weights (the npz
 files carry no time stamps); a different BLAS or thread count may change the last bits.
 
@@ -29,7 +29,8 @@ import chainer  # noqa: E402
 from chainer.training import extensions  # noqa: E402
 
 from mlkit.data import load_mnist  # noqa: E402
-from mlkit.models.dcgan import Discriminator, Generator, save_model, to_gan_range  # noqa: E402
+from mlkit.models import weights  # noqa: E402
+from mlkit.models.dcgan import Discriminator, Generator, to_gan_range  # noqa: E402
 from mlkit.models.vectorizer import Vectorizer  # noqa: E402
 from mlkit.training.gan import GANUpdater, LatentIterator, VectorizerUpdater, adam  # noqa: E402
 
@@ -94,14 +95,14 @@ def main(argv=None):
     # The settings, not the command line: where the files were written must not change them.
     recipe = " ".join(f"--{key.replace('_', '-')} {value}"
                       for key, value in sorted(vars(args).items()) if key != "out")
-    common = dict(n_latent=args.n_latent, width=args.width, seed=args.seed,
-                  source=mnist.source, n_train=len(x), batch=args.batch, recipe=recipe)
+    common = dict(seed=args.seed, source=mnist.source, n_train=len(x), batch=args.batch,
+                  recipe=recipe)   # the sizes are the models' own config, stored by save
     out = Path(args.out)
     for name, model, info in (
             ("dcgan_generator.npz", gen, dict(common, iterations=args.gan_iterations)),
             ("dcgan_vectorizer.npz", vec, dict(common, iterations=args.vec_iterations,
                                                lr=args.vec_lr))):
-        digest = save_model(model, out / name, info)
+        digest = weights.save(model, out / name, **info)
         print(f"{out / name}  sha256 {digest}  {(out / name).stat().st_size:,} bytes")
 
 

@@ -2,8 +2,9 @@
 
     nice -n 10 .venv/bin/python bench/train_upscaler.py
 
-writes ``mlkit/models/weights/srresnet_x2.npz`` atomically and prints its sha256 (copy it into
-``mlkit.models.srgan.SHIPPED_SHA256``) and the mean PSNR on the held-out photos.
+writes ``mlkit/models/weights/srresnet_x2.npz`` atomically (the format of
+:mod:`mlkit.models.weights`) and prints its sha256 (copy it into
+``mlkit.models.weights.SHIPPED``) and the mean PSNR on the held-out photos.
 
 Recipe: :class:`mlkit.models.srgan.Generator` (x2, 4 blocks of 32 channels, 9x9 head, 3x3
 output convolution, sub-pixel upsampling, ``image_skip``: it learns a correction to the blocky
@@ -33,7 +34,9 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from mlkit.data.photos import load_photos, pairs, random_crops  # noqa: E402
 from mlkit.metrics.super_resolution import psnr, upscale_bicubic  # noqa: E402
-from mlkit.models.srgan import Generator, save_generator  # noqa: E402
+from mlkit.models import weights  # noqa: E402
+from mlkit.models.srgan import Generator  # noqa: E402
+from mlkit.training import predict  # noqa: E402
 
 
 def arguments(argv=None):
@@ -59,11 +62,9 @@ def arguments(argv=None):
 def evaluate(model, photo_pairs, scale):
     """Mean Y-PSNR (border = scale) of the model and of bicubic on whole photos."""
     ours, bicubic = [], []
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for lr, hr in photo_pairs:
-            sr = model(model.xp.asarray(lr[None])).array[0]
-            ours.append(psnr(mlkit.to_numpy(sr), hr, border=scale))
-            bicubic.append(psnr(upscale_bicubic(lr, scale), hr, border=scale))
+    for lr, hr in photo_pairs:
+        ours.append(psnr(predict(model, lr[None])[0], hr, border=scale))
+        bicubic.append(psnr(upscale_bicubic(lr, scale), hr, border=scale))
     return float(numpy.mean(ours)), float(numpy.mean(bicubic))
 
 
@@ -101,7 +102,7 @@ def main(argv=None):
                 batch=args.batch, patch=args.patch, lr=args.lr, decay=args.decay,
                 seed=args.seed, eval_psnr=ours, eval_psnr_bicubic=bicubic)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    digest = save_generator(model, args.out, info)
+    digest = weights.save(model, args.out, **info)
     print(f"trained in {seconds:.0f} s; held-out mean Y-PSNR {ours:.3f} dB vs bicubic "
           f"{bicubic:.3f} dB ({ours - bicubic:+.3f} dB)")
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.2f} MB)")

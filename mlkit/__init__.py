@@ -10,7 +10,8 @@ _compat.apply()
 
 from mlkit.device import device_name, get_device, gpu_available, seed, to_device, to_numpy  # noqa: E402
 from mlkit.modes import by_mode, mode  # noqa: E402
-from mlkit.guard import needs  # noqa: E402  (in IPython: registers the cell guard)
+from mlkit.needs import needs  # noqa: E402  (in IPython: registers the cell guard)
+import mlkit.doctor as _doctor  # noqa: E402,F401  (loaded first: doctor() keeps its name)
 
 __version__ = "0.1.0"
 
@@ -18,10 +19,10 @@ __version__ = "0.1.0"
 def doctor(file=None):
     """Print one short table of what this machine has for the course (see ``mlkit doctor``).
 
-    Returns nothing, so a notebook shows the table once; ``mlkit.checkup.report()`` returns
-    the values as a dict.
+    Returns nothing, so a notebook shows the table once; ``mlkit.doctor.report()`` (the
+    module's) returns the values as a dict.
     """
-    from mlkit.checkup import report
+    from mlkit.doctor import report
     report(file=file)
 
 

@@ -1,4 +1,5 @@
-"""The ``mlkit`` command: ``doctor``, ``grade``, ``release``, ``data mnist``.
+"""The ``mlkit`` command: ``doctor``, ``selftest``, ``grade``, ``release``, ``data mnist``,
+``moving-mnist``, ``upscale``.
 
 Each subcommand is one small ``_run_<name>(args)`` function returning an exit code, plus an
 optional ``_add_<name>_arguments(parser)``; it is listed once in :data:`COMMANDS`. To add a
@@ -37,7 +38,7 @@ def _run_selftest(args):
 
 
 def _run_doctor(args):
-    from mlkit.checkup import report
+    from mlkit.doctor import report
     report()
     return EXIT_OK
 
@@ -185,13 +186,84 @@ def _run_upscale(args):
 
 
 def _add_moving_mnist_arguments(parser):
-    from mlkit.data.moving_mnist import add_cli_arguments
-    add_cli_arguments(parser)
+    from mlkit.data.moving_mnist import DEFAULT_DIGITS, DEFAULT_FRAMES, DEFAULT_SIZE, SPLITS
+    parser.description = (
+        "Write Moving MNIST sequences (Srivastava et al. 2015) to a .npy file: uint8, shape "
+        "(frames, sequences, size, size) as the public mnist_test_seq.npy. The same settings "
+        "and seed always give the same file.")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the .npy file to write")
+    parser.add_argument("--sequences", required=True, type=int, metavar="N",
+                        help="how many sequences")
+    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, metavar="T",
+                        help="frames per sequence (default %(default)s)")
+    parser.add_argument("--digits", type=int, default=DEFAULT_DIGITS, metavar="K",
+                        help="digits per sequence (default %(default)s)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, metavar="S",
+                        help="canvas height and width in pixels (default %(default)s)")
+    parser.add_argument("--step-length", type=float, metavar="L",
+                        help="pixels per frame (default a tenth of the free range: 3.6 for 64)")
+    parser.add_argument("--seed", type=int, default=0, metavar="X", help="default %(default)s")
+    parser.add_argument("--source", metavar="IDX_GZ",
+                        help="take the digits from this IDX image file instead of MNIST")
+    parser.add_argument("--split", choices=SPLITS,
+                        help="the MNIST split the digits come from (default train)")
+    parser.add_argument("--channel-axis", action="store_true",
+                        help="write (T, N, 1, H, W) instead of (T, N, H, W)")
+
+
+def _os_message(error):
+    """An error as one line: an ``OSError``'s reason and file, else its text."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename}" if error.filename else "")
+    return str(error)
 
 
 def _run_moving_mnist(args):
-    from mlkit.data.moving_mnist import run_cli
-    return run_cli(args, usage_error=EXIT_USAGE, failure=EXIT_FAILED)
+    """Every error is one line on stderr; no output file is left unless all of it was
+    written."""
+    from mlkit.data.idx import MnistFileError, read_idx
+    from mlkit.data.moving_mnist import MovingMnist, MovingMnistError, check_images
+
+    def fail(message, code):
+        print(f"mlkit moving-mnist: {message}", file=sys.stderr)
+        return code
+
+    for name in ("sequences", "frames", "digits", "size"):
+        value = getattr(args, name)
+        if value <= 0:
+            return fail(f"--{name} must be a positive number, not {value}", EXIT_USAGE)
+    if args.seed < 0:
+        return fail(f"--seed must be 0 or more, not {args.seed}", EXIT_USAGE)
+    if args.source and args.split:
+        return fail("give --source or --split, not both (--split picks the MNIST split)",
+                    EXIT_USAGE)
+    images = None
+    if args.source:
+        try:
+            images = check_images(read_idx(args.source))
+        except (OSError, MnistFileError, MovingMnistError) as error:
+            return fail(f"cannot read digits from {args.source}: {_os_message(error)}",
+                        EXIT_FAILED)
+    try:
+        generator = MovingMnist(images, split=args.split or "train", frames=args.frames,
+                                digits=args.digits, size=args.size,
+                                step_length=args.step_length)
+    except MovingMnistError as error:  # the numbers given do not make sense together
+        return fail(str(error), EXIT_USAGE)
+    except MnistFileError as error:  # a damaged MNIST cache
+        return fail(str(error), EXIT_FAILED)
+    if args.source:
+        generator.source = f"{args.source} ({len(images):,} images)"
+    try:
+        generator.save(args.out, args.sequences, args.seed, channel_axis=args.channel_axis,
+                       progress=args.sequences >= 1000)
+    except OSError as error:
+        # strerror only: the file named in the error is the temporary file, not args.out.
+        return fail(f"cannot write {args.out}: {error.strerror or error}", EXIT_FAILED)
+    layout = (args.frames, args.sequences) + ((1,) if args.channel_axis else ()) \
+        + generator.canvas
+    print(f"wrote {args.out}: uint8 {layout}, digits from {generator.source}, seed {args.seed}")
+    return EXIT_OK
 
 
 COMMANDS = {

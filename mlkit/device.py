@@ -63,10 +63,23 @@ def gpu_problem():
             "environment-gpu.yml")
 
 
+def driver_cuda_major():
+    """The CUDA major version this machine's NVIDIA driver supports, from ``nvidia-smi``
+    (None without one)."""
+    import re
+    import subprocess
+    try:
+        shown = subprocess.run(["nvidia-smi"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"CUDA Version:\s*(\d+)\.", shown)
+    return int(found.group(1)) if found else None
+
+
 def pip_gpu_command(major=None):
-    """The pip command that installs CuPy and its CUDA libraries for this machine's driver."""
+    """The pip command that installs CuPy and its CUDA libraries for this machine's driver
+    (``major``: the driver's CUDA major version; default :func:`driver_cuda_major`)."""
     if major is None:
-        from mlkit.checkup import driver_cuda_major
         major = driver_cuda_major()
     extra = "cuda13" if major is not None and major >= 13 else "cuda12"
     return f".venv/bin/pip install -e '.[{extra}]'"

@@ -29,7 +29,8 @@ How it works:
 
 The shipped model is ``mlkit/models/weights/srresnet_x2.npz``, checked against its sha256 when
 loaded; it is reproduced by ``nice -n 10 .venv/bin/python bench/train_upscaler.py`` (see
-:mod:`mlkit.models.srgan`).
+:mod:`mlkit.models.srgan`). ``--model FILE`` takes any generator saved in the format of
+:mod:`mlkit.models.weights` (``srgan.save_generator`` writes one).
 """
 import os
 from pathlib import Path
@@ -58,13 +59,13 @@ def default_tile():
 def load_model(path=None):
     """The generator stored in ``path``, or the shipped x2 model (checksum-verified); raises
     :class:`UpscaleError` with the reason when the file does not fit."""
-    from mlkit.models import srgan
+    from mlkit.models import srgan, weights
     try:
-        return srgan.load_generator(path) if path else srgan.shipped_generator()
+        return weights.load(path, kind=srgan.Generator) if path else srgan.shipped_generator()
     except FileNotFoundError as error:
         raise UpscaleError(str(error)) from None
-    except srgan.UpscalerFileError as error:
-        raise UpscaleError(f"not a usable model file: {error}") from None
+    except weights.WeightsError as error:
+        raise UpscaleError(f"not an mlkit upscaler: {error}") from None
 
 
 def passes_for(model_scale, scale):
@@ -87,10 +88,9 @@ def upscale_once(model, image, tile=None, margin=None, progress=True, descriptio
             gives visible seams).
         progress: show a tqdm bar over the tiles.
     """
-    import chainer
     from tqdm.auto import tqdm
 
-    from mlkit.device import to_numpy
+    from mlkit.training.loops import predict
     tile = tile or default_tile()
     margin = model.receptive_radius() if margin is None else margin
     scale = model.scale
@@ -98,17 +98,16 @@ def upscale_once(model, image, tile=None, margin=None, progress=True, descriptio
     out = numpy.empty((3, height * scale, width * scale), numpy.float32)
     corners = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]
     bar = tqdm(corners, desc=description, unit="tile", disable=not progress or len(corners) < 2)
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for y0, x0 in bar:
-            y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
-            # the tile plus its margin, clipped to the image: at the image's edge the network
-            # pads with zeros exactly as it does for the whole image
-            top, left = max(y0 - margin, 0), max(x0 - margin, 0)
-            bottom, right = min(y1 + margin, height), min(x1 + margin, width)
-            window = numpy.ascontiguousarray(image[None, :, top:bottom, left:right])
-            result = to_numpy(model(model.device.send(window)))[0]
-            out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = result[
-                :, (y0 - top) * scale:(y1 - top) * scale, (x0 - left) * scale:(x1 - left) * scale]
+    for y0, x0 in bar:
+        y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
+        # the tile plus its margin, clipped to the image: at the image's edge the network
+        # pads with zeros exactly as it does for the whole image
+        top, left = max(y0 - margin, 0), max(x0 - margin, 0)
+        bottom, right = min(y1 + margin, height), min(x1 + margin, width)
+        window = numpy.ascontiguousarray(image[None, :, top:bottom, left:right])
+        result = predict(model, window)[0]
+        out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = result[
+            :, (y0 - top) * scale:(y1 - top) * scale, (x0 - left) * scale:(x1 - left) * scale]
     return out
 
 

@@ -12,7 +12,7 @@ from chainer.training import extensions
 
 from mlkit.data import load_mnist
 from mlkit.metrics import gan as metrics
-from mlkit.models import dcgan
+from mlkit.models import dcgan, weights
 from mlkit.models.dcgan import Discriminator, Generator, to_gan_range
 from mlkit.models.vectorizer import Vectorizer
 from mlkit.training import gan
@@ -332,13 +332,12 @@ def test_shipped_models_verify_and_a_changed_file_is_refused(tmp_path):
     assert gen.n_latent == vec.n_latent
     assert gen.weights_info["iterations"] > 0
     damaged = tmp_path / "dcgan_generator.npz"
-    shutil.copy(dcgan.WEIGHTS_DIR / "dcgan_generator.npz", damaged)
+    shutil.copy(weights.shipped_path("dcgan_generator"), damaged)
     data = bytearray(damaged.read_bytes())
     data[len(data) // 2] ^= 1
     damaged.write_bytes(bytes(data))
-    with pytest.raises(dcgan.WeightsError, match="SHA-256"):
-        dcgan.load_model(lambda info: Generator(100, 32), damaged,
-                         dcgan.SHIPPED["dcgan_generator.npz"])
+    with pytest.raises(weights.WeightsError, match="SHA-256"):
+        weights.load(damaged, sha256=weights.SHIPPED["dcgan_generator"].sha256)
 
 
 @pytest.fixture(scope="module")

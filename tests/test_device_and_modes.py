@@ -65,7 +65,7 @@ def test_a_gpu_without_its_cuda_libraries_means_numpy_with_a_warning_that_says_t
     def missing_cublas(cupy):
         raise ImportError("libcublas.so.13: cannot open shared object file")
     monkeypatch.setattr(device, "_cuda_libraries_problem", missing_cublas)
-    monkeypatch.setattr(mlkit.checkup, "driver_cuda_major", lambda: 13)
+    monkeypatch.setattr(device, "driver_cuda_major", lambda: 13)
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
     monkeypatch.delenv("MLKIT_DEVICE", raising=False)
     monkeypatch.delenv("MLKIT_MODE", raising=False)

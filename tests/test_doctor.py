@@ -10,7 +10,10 @@ import pytest
 
 import mlkit
 from mlkit import cli
-from mlkit.checkup import KEYS, MNIST_FILES, report
+from mlkit.data.mnist import FILES
+from mlkit.doctor import KEYS, report
+
+MNIST_FILES = tuple(FILES.values())
 
 ROW_LABELS = ("Python", "NumPy", "Chainer", "CuPy", "CUDA", "GPU", "run mode", "device",
               "data cache", "full MNIST")
@@ -94,7 +97,7 @@ def test_no_gpu_advice(monkeypatch):
 def test_a_gpu_cupy_cannot_use_is_shown_with_the_fix(monkeypatch):
     monkeypatch.setattr(mlkit.device, "_probe",
                         lambda: (None, "ImportError: libcublas.so.12: cannot open shared object"))
-    monkeypatch.setattr(mlkit.checkup, "driver_cuda_major", lambda: 12)
+    monkeypatch.setattr(mlkit.device, "driver_cuda_major", lambda: 12)
     monkeypatch.setattr(mlkit.device, "_warn_unusable_gpu", lambda: None)
     table, values = run_doctor()
     line = table_line(table, "GPU")

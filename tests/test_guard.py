@@ -2,7 +2,7 @@
 import pytest
 
 import mlkit
-from mlkit.guard import ExerciseNotDone, NeedsTransformer, install, needs, unfinished
+from mlkit.needs import ExerciseNotDone, NeedsTransformer, install, needs, unfinished
 
 IPython = pytest.importorskip("IPython")
 

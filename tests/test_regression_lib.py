@@ -73,6 +73,24 @@ def test_standardizer_uses_training_statistics_everywhere():
                        atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_standardizer_gives_the_numbers_of_the_hand_written_formula(dtype):
+    """Standardizer is scikit-learn's StandardScaler now; the numbers are those of the formula
+    mlkit computed itself before, bit for bit."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(rng.normal(0, 100, 7), rng.uniform(0.01, 50, 7), (123, 7)).astype(dtype)
+    fresh = rng.normal(0, 100, (40, 7)).astype(dtype)
+    x64 = x.astype(np.float64)
+    mean, std = x64.mean(axis=0), x64.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    scaler = Standardizer().fit(x)
+    assert np.array_equal(scaler.mean_, mean) and np.array_equal(scaler.scale_, std)
+    np.testing.assert_array_equal(scaler.transform(fresh),
+                                  ((fresh - mean) / std).astype(np.float32))
+    np.testing.assert_array_equal(scaler.inverse_transform(fresh),
+                                  (fresh * std + mean).astype(np.float32))
+
+
 def test_standardizer_survives_a_constant_column_and_refuses_before_fit():
     x = np.array([[1.0, 3.0], [2.0, 3.0], [3.0, 3.0]])
     z = Standardizer().fit_transform(x)

@@ -5,7 +5,8 @@ import chainer
 import numpy as np
 import pytest
 
-from mlkit import checkup, selftest, throughput
+from mlkit import selftest, throughput
+from mlkit.doctor import gpu_install_advice
 
 
 def test_without_a_gpu_it_says_so_and_runs_the_cpu_half():
@@ -94,4 +95,4 @@ def test_a_piece_that_breaks_is_reported_not_raised():
 @pytest.mark.parametrize("major, expected", [(12, "'.[cuda12]'"), (13, "'.[cuda13]'"),
                                              (14, "'.[cuda13]'"), (11, "update the NVIDIA")])
 def test_the_doctor_names_the_install_command_for_the_drivers_cuda(major, expected):
-    assert expected in checkup.gpu_install_advice(major)
+    assert expected in gpu_install_advice(major)

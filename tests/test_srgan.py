@@ -7,7 +7,7 @@ import chainer
 
 from mlkit.data import photos
 from mlkit.metrics import super_resolution as sr_metrics
-from mlkit.models import srgan
+from mlkit.models import srgan, weights
 
 
 def _rand(*shape, seed=0):
@@ -115,12 +115,12 @@ def test_a_saved_generator_loads_back_identical(tmp_path):
     x = _rand(1, 3, 6, 6)
     path = tmp_path / "g.npz"
     digest = srgan.save_generator(model, path, dict(note="test"))
-    loaded = srgan.load_generator(path, sha256=digest)
-    assert loaded.config == model.config and loaded.info["note"] == "test"
+    loaded = weights.load(path, sha256=digest)
+    assert loaded.config == model.config and loaded.weights_info["note"] == "test"
     with chainer.using_config("train", False):
         numpy.testing.assert_array_equal(loaded(x).array, model(x).array)
-    with pytest.raises(srgan.UpscalerFileError, match="sha256"):
-        srgan.load_generator(path, sha256="0" * 64)
+    with pytest.raises(weights.WeightsError, match="sha256"):
+        weights.load(path, sha256="0" * 64)
 
 
 # --- data --------------------------------------------------------------------------------
@@ -206,6 +206,39 @@ def test_psnr_and_ssim_match_skimage_on_y_without_border(cat_pair):
         structural_similarity(y_hr, y_up, data_range=1, gaussian_weights=True, sigma=1.5,
                               use_sample_covariance=False), abs=1e-9)
     assert sr_metrics.psnr(hr, hr) == float("inf") and sr_metrics.ssim(hr, hr) == pytest.approx(1)
+
+
+def _ssim_by_hand(y_sr, y_hr, sigma=1.5, truncate=3.5):
+    """The SSIM mlkit computed itself before it used scikit-image's (Wang et al., 2004)."""
+    from scipy.ndimage import gaussian_filter
+    radius = int(truncate * sigma + 0.5)
+
+    def local_mean(z):
+        return gaussian_filter(z, sigma, truncate=truncate, mode="reflect")
+
+    mu_x, mu_y = local_mean(y_sr), local_mean(y_hr)
+    var_x = local_mean(y_sr * y_sr) - mu_x ** 2
+    var_y = local_mean(y_hr * y_hr) - mu_y ** 2
+    cov = local_mean(y_sr * y_hr) - mu_x * mu_y
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    index = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)
+             / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2)))
+    return float(index[radius:-radius, radius:-radius].mean())
+
+
+@pytest.mark.parametrize("shape, border", [((3, 40, 33), 0), ((3, 31, 47), 2), ((25, 19), 4),
+                                           ((1, 12, 60), 0)])
+def test_ssim_gives_the_numbers_of_the_hand_written_formula(shape, border):
+    rng = numpy.random.default_rng(sum(shape) + border)
+    hr = rng.uniform(0, 1, shape)
+    sr = numpy.clip(hr + rng.normal(0, 0.1, shape), -0.1, 1.1)   # clipped to [0, 1] by ssim
+    y_sr, y_hr = (sr_metrics.rgb_to_y(numpy.clip(a, 0, 1)) for a in (sr, hr))
+    if border:
+        y_sr, y_hr = y_sr[border:-border, border:-border], y_hr[border:-border, border:-border]
+    assert sr_metrics.ssim(sr, hr, border) == pytest.approx(_ssim_by_hand(y_sr, y_hr),
+                                                            rel=1e-12, abs=1e-14)
+    with pytest.raises(ValueError, match="larger than 11"):
+        sr_metrics.ssim(hr[..., :10], hr[..., :10])
 
 
 def test_the_border_is_ignored_and_bicubic_beats_nearest(cat_pair):

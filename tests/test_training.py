@@ -57,6 +57,29 @@ def test_predict_is_a_test_mode_forward_pass_in_batches():
     assert chainer.config.train   # the switch is restored afterwards
 
 
+def test_predict_takes_another_forward_a_dtype_and_plain_functions():
+    model = small_cnn()
+    x, _ = digits(11)
+    with chainer.using_config("train", False):
+        features = model.features(x).array
+    got = predict(model, x.astype(np.float64), batch_size=4, forward=model.features,
+                  dtype=np.float32)
+    assert got.dtype == np.float32 and np.allclose(got, features, atol=1e-5)
+    assert np.array_equal(predict(model, x, batch_size=None), predict(model, x, batch_size=11))
+    seen = []
+
+    def plain(batch):
+        seen.append((type(batch), chainer.config.train, len(batch)))
+        return batch[:, 0, 0, :3] * 2
+
+    assert np.array_equal(predict(plain, x, batch_size=5), x[:, 0, 0, :3] * 2)
+    assert seen == [(np.ndarray, False, 5), (np.ndarray, False, 5), (np.ndarray, False, 1)]
+    empty = predict(model, x[:0], row_shape=(10,))
+    assert empty.shape == (0, 10) and empty.dtype == np.float32
+    with pytest.raises(ValueError, match="batch_size"):
+        predict(model, x, batch_size=0)
+
+
 def test_evaluate_weights_the_smaller_last_batch_and_changes_nothing():
     model = small_cnn()
     x, t = digits(23)

@@ -11,7 +11,8 @@ import chainer
 from mlkit.cli import main
 from mlkit.data import photos
 from mlkit.metrics.super_resolution import psnr, upscale_bicubic
-from mlkit.models import srgan
+from mlkit.checksum import sha256_file
+from mlkit.models import srgan, weights
 from mlkit.upscale import UpscaleError, passes_for, upscale, upscale_once
 
 
@@ -58,7 +59,8 @@ def test_x4_with_an_x2_model_is_two_passes():
 # --- the shipped model ---------------------------------------------------------------------
 
 def test_the_shipped_model_verifies_and_beats_bicubic_on_a_held_out_crop(tmp_path):
-    assert srgan.SHIPPED_SHA256 and srgan.sha256_of(srgan.SHIPPED_PATH) == srgan.SHIPPED_SHA256
+    shipped, path = weights.SHIPPED["srresnet_x2"].sha256, weights.shipped_path("srresnet_x2")
+    assert shipped and sha256_file(path) == shipped
     model = srgan.shipped_generator()
     assert model.scale == 2
     hr = photos.load_photo("astronaut")[:, 100:196, 180:276]   # face and helmet edges
@@ -67,11 +69,11 @@ def test_the_shipped_model_verifies_and_beats_bicubic_on_a_held_out_crop(tmp_pat
     bicubic = psnr(upscale_bicubic(lr, 2), hr, border=2)
     assert ours > bicubic + 0.3, (ours, bicubic)
     tampered = tmp_path / "srresnet_x2.npz"
-    data = bytearray(srgan.SHIPPED_PATH.read_bytes())
+    data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 1
     tampered.write_bytes(bytes(data))
-    with pytest.raises(srgan.UpscalerFileError, match="damaged"):
-        srgan.load_generator(tampered, sha256=srgan.SHIPPED_SHA256)
+    with pytest.raises(weights.WeightsError, match="damaged"):
+        weights.load(tampered, sha256=shipped)
 
 
 # --- the command ----------------------------------------------------------------------------

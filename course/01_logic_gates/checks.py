@@ -11,7 +11,8 @@ import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from . import helpers as fixtures
-from mlkit.grading.check_helpers import as_dict, as_pair, expect_raw_scores
+from mlkit.grading.check_helpers import (as_dict, as_pair, expect_raw_scores, real_number,
+                                         same_params, sigmoid, type_name)
 from mlkit.grading.hints import expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -93,23 +94,11 @@ def _as_loss_float(nb, value, exercise_call):
     expect(not nb.isinstance(value, "chainer.Variable"),
            f"{exercise_call} returned a chainer.Variable; return the loss as a Python float, "
            "float(loss.array) (a Variable keeps its whole graph alive in your history)")
-    number = _float_or_none(value)
+    number = real_number(value, integers=False)
     expect(number is not None,
            f"{exercise_call} returned {type(value).__name__} ({value!r}); return the loss "
            "before the update as a float: float(loss.array)")
     return number
-
-
-def _float_or_none(value):
-    """A float, a NumPy float or a 0-d float array (``loss.array``) as a float; else None."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f":
-        value = value[()]
-    return float(value) if isinstance(value, (float, np.floating)) else None
-
-
-def _same_params(a, b, atol=1e-6):
-    return set(a) == set(b) and all(
-        a[k].shape == b[k].shape and np.allclose(a[k], b[k], atol=atol, rtol=1e-5) for k in a)
 
 
 def _output(nb, model, x):
@@ -221,13 +210,13 @@ def _step_hint(name, before, after, stale, by_hand):
         return (f"after {name} the parameters are NaN: a new Chainer parameter's gradient "
                 "starts out filled with NaN, and backward() adds to the gradient already there; "
                 "call model.cleargrads() before loss.backward() in every step")
-    if _same_params(after, before, atol=0):
+    if same_params(after, before, rtol=1e-5, atol=0):
         if by_hand:
             return (f"{name} did not change the parameters; update them in place (p.array -= "
                     "lr * p.grad changes the array the model holds; p = p - ... only rebinds p)")
         return (f"{name} did not change the parameters: call optimizer.update() after "
                 "loss.backward()")
-    if stale is not None and _same_params(after, stale):
+    if stale is not None and same_params(after, stale, rtol=1e-5, atol=1e-6):
         return (f"after several steps of {name} the parameters moved by the sum of all "
                 "steps' gradients: Chainer adds each backward() to the gradients already "
                 "there, so call model.cleargrads() before loss.backward() in every step")
@@ -268,7 +257,7 @@ def _losses(nb, losses, steps, call):
     """The learner's list of losses as floats, or a hint."""
     expect(isinstance(losses, (list, tuple)),
            f"{call} should return the losses as a list, one float per step; got "
-           f"{getattr(losses, 'type_name', type(losses).__name__)}")
+           f"{type_name(losses)}")
     expect(len(losses) == steps, f"{call} ran {steps} steps and should return {steps} "
                                  f"losses, one per step; got {len(losses)}")
     return [_as_loss_float(nb, value, call) for value in losses]
@@ -281,7 +270,7 @@ def _by_hand(nb, x, t, lr, steps, seed):
                             f"{call} should return two things, (model, losses)")
     expect(nb.isinstance(model, "chainer.Link"),
            f"{call} should return the trained model (a chainer Link such as L.Linear) first; "
-           f"got {getattr(model, 'type_name', type(model).__name__)}")
+           f"got {type_name(model)}")
     return model, losses, call
 
 
@@ -347,7 +336,7 @@ def train_by_hand_steps_downhill_exactly(nb):
     before = fixtures.params(_seeded_and_model(seed))
     start, _, call = _by_hand(nb, x, t, lr, 0, seed)
     _expect_one_layer_of_two_scores(nb, start, "the model of train_by_hand")
-    expect(_same_params(_params(nb, start), before, atol=0),
+    expect(same_params(_params(nb, start), before, rtol=1e-5, atol=0),
            f"with steps=0, train_by_hand(..., seed={seed}) should return the untrained model "
            f"that L.Linear(2, 2) makes right after mlkit.seed({seed}); yours has other "
            "weights: call mlkit.seed(seed) first, then build the model, so that the same seed "
@@ -361,9 +350,9 @@ def train_by_hand_steps_downhill_exactly(nb):
         expected.append(_sgd_by_hand_reference(reference, x, t, lr))
         _sgd_by_hand_reference(uphill, x, t, -lr)
         _sgd_by_hand_reference(stale, x, t, lr, clear=False)
-    expect(not _same_params(after, fixtures.params(uphill)),
+    expect(not same_params(after, fixtures.params(uphill), rtol=1e-5, atol=1e-6),
            "your steps went uphill: subtract the gradient, p.array -= lr * p.grad")
-    expect(_same_params(after, fixtures.params(reference)),
+    expect(same_params(after, fixtures.params(reference), rtol=1e-5, atol=1e-6),
            _step_hint(call, before, after, fixtures.params(stale), True))
     _, losses, _ = _by_hand(nb, x, t, lr, steps, seed)
     losses = _losses(nb, losses, steps, call)
@@ -414,10 +403,10 @@ def _fit(nb, model, optimizer, x, t, steps):
     accuracies = history["accuracy"]
     expect(isinstance(accuracies, (list, tuple)) and len(accuracies) == steps,
            f"{call}['accuracy'] should hold one accuracy per step, {steps} floats")
-    expect(all(_float_or_none(a) is not None for a in accuracies),
+    expect(all(real_number(a, integers=False) is not None for a in accuracies),
            f"{call}['accuracy'] should hold floats, float(F.accuracy(y, t).array); got "
-           f"{[getattr(a, 'type_name', type(a).__name__) for a in accuracies][:3]}")
-    return losses, [_float_or_none(a) for a in accuracies], call
+           f"{[type_name(a) for a in accuracies][:3]}")
+    return losses, [real_number(a, integers=False) for a in accuracies], call
 
 
 def _set_up(nb, model, name, **settings):
@@ -478,16 +467,16 @@ def fit_lets_the_optimizer_step(nb):
         for _ in range(steps):
             _reference_step(stale, stale_optimizer, x, t, clear=False)
         after = _params(nb, model)
-        expect(not _same_params(after, before, atol=0),
+        expect(not same_params(after, before, rtol=1e-5, atol=0),
                f"{call} did not change the parameters with {name}: call "
                "optimizer.update() after loss.backward() in every step")
         if not any(np.isnan(v).any() for v in after.values()) and name == "Adam":
-            expect(_same_params(after, fixtures.params(reference)) or
-                   _same_params(after, fixtures.params(stale)),
+            expect(same_params(after, fixtures.params(reference), rtol=1e-5, atol=1e-6) or
+                   same_params(after, fixtures.params(stale), rtol=1e-5, atol=1e-6),
                    f"with {name}, fit's steps should change the parameters exactly as "
                    "optimizer.update() does after each loss.backward(); let the optimizer "
                    "make the step (do not update p.array yourself)")
-        expect(_same_params(after, fixtures.params(reference)),
+        expect(same_params(after, fixtures.params(reference), rtol=1e-5, atol=1e-6),
                _step_hint(call, before, after, fixtures.params(stale), False))
         expect(np.allclose(losses, expected, atol=1e-5),
                f"with {name} {call} returned the losses {_rounded(losses)}; the steps have "
@@ -694,7 +683,7 @@ def regression_steps_the_optimizer(nb):
         loss.backward()
         stale_optimizer.update()
     after = _params(nb, model)
-    expect(_same_params(after, fixtures.params(reference)),
+    expect(same_params(after, fixtures.params(reference), rtol=1e-5, atol=1e-6),
            _step_hint(call, before, after, fixtures.params(stale), False))
     expect(np.allclose(losses, expected, atol=1e-5),
            f"{call} returned the losses {_rounded(losses)}; the steps have the losses "
@@ -969,10 +958,6 @@ def numerical_gradient_matches_backward(nb):
 # ---------------------------------------------------------------------------------------------
 # 1.10 a FunctionNode of one's own
 
-def _reference_sigmoid(x):
-    return 1 / (1 + np.exp(-np.asarray(x, np.float64)))
-
-
 def _sigmoid_output(nb, x):
     """``sigmoid(x)`` of the learner's notebook, checked to be one Variable."""
     y = nb.sigmoid(x)
@@ -981,7 +966,7 @@ def _sigmoid_output(nb, x):
            "the node; return the first, Sigmoid().apply((x,))[0]")
     expect(nb.isinstance(y, "chainer.Variable"),
            f"sigmoid(x) should return the Variable that Sigmoid().apply((x,))[0] gives, got "
-           f"{getattr(y, 'type_name', type(y).__name__)}")
+           f"{type_name(y)}")
     return y
 
 
@@ -993,7 +978,7 @@ def _backward_of(nb, x, gy):
     grads = node.backward((0,), (nb.module("chainer").Variable(gy),))
     expect(isinstance(grads, (tuple, list)) and len(grads) == 1,
            f"backward should return a tuple with one gradient per input, (gx,); it returned "
-           f"{getattr(grads, 'type_name', type(grads).__name__)}"
+           f"{type_name(grads)}"
            + (f" of length {len(grads)}" if isinstance(grads, (tuple, list)) else ""))
     return outputs, grads[0]
 
@@ -1049,7 +1034,7 @@ def sigmoid_forward_matches_F_sigmoid(nb):
         y = nb.array(_sigmoid_output(nb, x)).astype(np.float64)
         expect(y.shape == x.shape, f"sigmoid of an input of shape {x.shape} should have the "
                                    f"same shape, got {y.shape}: apply it entry by entry")
-        expected = _reference_sigmoid(x)
+        expected = sigmoid(x)
         expect(not np.isnan(y).any(), "your forward gives NaN for some inputs; 1 / (1 + "
                                       "exp(-x)) or tanh(x / 2) / 2 + 1/2 both stay finite")
         if np.allclose(y, 1 - expected, atol=1e-6):
@@ -1083,7 +1068,7 @@ def sigmoid_backward_is_the_derivative(nb):
     gy = nb.rng.normal(0, 1, x.shape)
     _, gx = _backward_of(nb, x, gy)
     gx = nb.array(gx).astype(np.float64)
-    s = _reference_sigmoid(x)
+    s = sigmoid(x)
     expected = gy * s * (1 - s)
     expect(gx.shape == x.shape, f"backward should return a gradient of x's shape {x.shape}, "
                                 f"got {gx.shape}")
@@ -1119,7 +1104,7 @@ def sigmoid_backward_returns_variables_from_retained_outputs(nb):
     gy, ggx = nb.rng.normal(0, 1, x.shape), nb.rng.normal(0, 1, x.shape)
     _, gx = _backward_of(nb, x, gy)
     expect(nb.isinstance(gx, "chainer.Variable"),
-           f"backward returned {getattr(gx, 'type_name', type(gx).__name__)} instead of a "
+           f"backward returned {type_name(gx)} instead of a "
            "Variable: a FunctionNode's backward gets Variables and returns Variables "
            "(Chainer fails with \"'numpy.ndarray' object has no attribute 'raw_array'\" "
            "otherwise); compute with gy and y = "

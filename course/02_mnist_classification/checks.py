@@ -13,7 +13,9 @@ import numpy as np
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from mlkit.grading import blocks as fixtures
 from . import helpers as fx
-from mlkit.grading.check_helpers import as_pair, expect_raw_scores
+from mlkit.grading.check_helpers import (as_pair, expect_raw_scores, make_chain,
+                                         param_arrays, real_number, same_params,
+                                         type_name)
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -35,10 +37,6 @@ BLOCKS = "mlkit.grading.blocks"
 # ---------------------------------------------------------------------------------------------
 # Shared helpers
 
-def _type_name(value):
-    return getattr(value, "type_name", type(value).__name__)
-
-
 def _raised_by_learner(nb, error):
     """Whether ``error`` came out of the learner's code (not a hint, a deadline or a lost
     worker): remotely those arrive as LearnerError, locally as themselves."""
@@ -54,11 +52,11 @@ def _number(nb, value, what, how):
            "float(variable.array)")
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
-    expect(isinstance(value, (int, float, np.integer, np.floating))
-           and not isinstance(value, (bool, np.bool_)),
-           f"{what} should return {how} as one number (a float), got {_type_name(value)}"
+    number = real_number(value)
+    expect(number is not None,
+           f"{what} should return {how} as one number (a float), got {type_name(value)}"
            + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
-    return float(value)
+    return number
 
 
 def _images(rng, n):
@@ -70,37 +68,11 @@ def _linear_weights(rng, n_in, n_out):
             rng.normal(0, 0.1, n_out).astype(np.float32))
 
 
-def _params(nb, model):
-    """``{name: array}`` of a model's parameters (``None`` for one never initialized)."""
-    result = {}
-    for name, p in model.namedparams():
-        array = p.array
-        result[name] = None if array is None else nb.array(array)
-    return result
-
-
-def _same_params(a, b, exact=False):
-    def same(u, v):
-        if exact:
-            return np.array_equal(u, v)
-        return np.allclose(u, v, atol=1e-5, rtol=1e-4, equal_nan=True)
-    return set(a) == set(b) and all(
-        a[k] is not None and a[k].shape == b[k].shape and same(a[k], b[k]) for k in a)
-
-
 def _scores_shape_hint(what, shape, n, n_out):
     hint = f"for {n} images {what} should return class scores of shape ({n}, {n_out}), got {shape}"
     if len(shape) == 2 and shape[0] == n and shape[1] != n_out:
         hint += f": the last layer needs n_out={n_out} outputs, one per class (use n_out)"
     return hint
-
-
-def _build(nb, name, **kwargs):
-    model = getattr(nb, name)(**kwargs)
-    expect(nb.isinstance(model, "chainer.Link"),
-           f"{name}(...) should create a chainer.Chain, got {_type_name(model)}: write "
-           f"`class {name}(chainer.Chain):`")
-    return model
 
 
 def _train_mode_scores(nb, model, x):
@@ -119,7 +91,7 @@ def _stuck_parameters(nb, model, x, t, what):
     """Names of the parameters that get no gradient from a softmax cross-entropy loss."""
     y = model(x)
     expect(nb.isinstance(y, "chainer.Variable"),
-           f"{what} returned {_type_name(y)}, not a chainer.Variable: return the Variable that "
+           f"{what} returned {type_name(y)}, not a chainer.Variable: return the Variable that "
            "the last layer computes (not its .array), or no gradient can flow back")
     shape = nb.array(y).shape
     expect(len(shape) == 2 and shape[0] == len(t),
@@ -165,7 +137,7 @@ def images_become_float32_in_unit_range(nb):
     images, labels = _raw_digits(nb.rng)
     n = len(images)
     x, _ = _prepared(nb, images, labels)
-    expect(isinstance(x, np.ndarray), f"x should be a NumPy array, got {_type_name(x)}")
+    expect(isinstance(x, np.ndarray), f"x should be a NumPy array, got {type_name(x)}")
     expect(x.dtype == np.float32,
            f"x has dtype {x.dtype}, but Chainer's layers hold float32 weights and need float32 "
            "inputs: convert with .astype(np.float32)"
@@ -190,7 +162,7 @@ def labels_become_int32(nb):
     for label_dtype in (np.uint8, np.int64):          # "labels of any integer type"
         images, labels = _raw_digits(nb.rng, label_dtype)
         _, t = _prepared(nb, images, labels)
-        expect(isinstance(t, np.ndarray), f"t should be a NumPy array, got {_type_name(t)}")
+        expect(isinstance(t, np.ndarray), f"t should be a NumPy array, got {type_name(t)}")
         expect(t.dtype == np.int32,
                f"for {np.dtype(label_dtype).name} labels t has dtype {t.dtype}; "
                "F.softmax_cross_entropy wants int32 class labels: convert with "
@@ -208,7 +180,7 @@ def labels_become_int32(nb):
 @lesson.check("2.2", points=1, timeout=10)
 def mlp_returns_ten_scores(nb):
     n, n_hidden = int(nb.rng.integers(3, 9)), int(nb.rng.integers(12, 40))
-    model = _build(nb, "MLP", n_hidden=n_hidden)
+    model = make_chain(nb, "MLP", n_hidden=n_hidden)
     images = _images(nb.rng, n)
     what = f"MLP(n_hidden={n_hidden})"
     for x in (images, images.reshape(n, 784)):
@@ -217,16 +189,16 @@ def mlp_returns_ten_scores(nb):
         expect_raw_scores(y, what)
     n_out = int(nb.rng.integers(2, 10))
     what = f"MLP(n_hidden={n_hidden}, n_out={n_out})"
-    y = _train_mode_scores(nb, _build(nb, "MLP", n_hidden=n_hidden, n_out=n_out), images)
+    y = _train_mode_scores(nb, make_chain(nb, "MLP", n_hidden=n_hidden, n_out=n_out), images)
     expect(y.shape == (n, n_out), _scores_shape_hint(what, y.shape, n, n_out))
 
 
 @lesson.check("2.2", points=1, timeout=10)
 def mlp_hidden_layer_has_n_hidden_units(nb):
     n_hidden = int(nb.rng.integers(12, 40))
-    model = _build(nb, "MLP", n_hidden=n_hidden)
+    model = make_chain(nb, "MLP", n_hidden=n_hidden)
     _train_mode_scores(nb, model, _images(nb.rng, 2))   # lazily sized layers get weights here
-    params = _params(nb, model)
+    params = param_arrays(nb, model, uninitialized=True)
     unused = sorted(name for name, array in params.items() if array is None)
     expect(not unused, f"the parameters {', '.join(unused)} were never created: every layer "
                        "registered in __init__ must be used in forward")
@@ -240,7 +212,7 @@ def mlp_hidden_layer_has_n_hidden_units(nb):
 @lesson.check("2.2", points=1, timeout=10)
 def mlp_is_nonlinear_and_trainable(nb):
     n_hidden = int(nb.rng.integers(12, 40))
-    model = _build(nb, "MLP", n_hidden=n_hidden)
+    model = make_chain(nb, "MLP", n_hidden=n_hidden)
     x = nb.rng.normal(size=(8, 784)).astype(np.float32)
     f = lambda v: _train_mode_scores(nb, model, v).astype(np.float64)  # noqa: E731
     twisted = f(x) + f(-x) - 2 * f(np.zeros_like(x))   # zero for a linear (affine) model
@@ -376,14 +348,14 @@ def epoch_updates_like_sgd_on_each_minibatch(nb):
            f"after one call the iterator should have finished exactly one epoch ({n_batches} "
            f"minibatches of {case['batch']}), but it is at epoch {epoch:g}: stop right after "
            "the minibatch on which iterator.is_new_epoch becomes True")
-    got = _params(nb, model)
-    if _same_params(got, _reference_epoch(case)[0]):
+    got = param_arrays(nb, model, uninitialized=True)
+    if same_params(got, _reference_epoch(case)[0], equal_nan=True):
         return
-    expect(not _same_params(got, fixtures.params(fixtures.two_layer(*case["weights"])),
-                            exact=True),
+    expect(not same_params(got, fixtures.params(fixtures.two_layer(*case["weights"])),
+                           exact=True),
            "the parameters did not change: after loss.backward() call optimizer.update() (and "
            "call model.cleargrads() before loss.backward(), not between it and the update)")
-    expect(not _same_params(got, _reference_epoch(case, clear=False)[0]),
+    expect(not same_params(got, _reference_epoch(case, clear=False)[0], equal_nan=True),
            "your updates use gradients that pile up from one minibatch to the next (and "
            "Chainer fills new gradients with NaN until they are cleared): call "
            "model.cleargrads() before loss.backward() on every minibatch")
@@ -561,11 +533,11 @@ def confusion_matrix_counts_true_rows_predicted_columns(nb):
 def cnn_returns_ten_scores(nb):
     n = int(nb.rng.integers(3, 9))
     x = _images(nb.rng, n)
-    y = _test_mode_scores(nb, _build(nb, "CNN"), x)
+    y = _test_mode_scores(nb, make_chain(nb, "CNN"), x)
     expect(y.shape == (n, 10), _scores_shape_hint("CNN()", y.shape, n, 10))
     expect_raw_scores(y, "CNN()")
     n_out = int(nb.rng.integers(2, 10))
-    y = _test_mode_scores(nb, _build(nb, "CNN", n_out=n_out), x)
+    y = _test_mode_scores(nb, make_chain(nb, "CNN", n_out=n_out), x)
     expect(y.shape == (n, n_out), _scores_shape_hint(f"CNN(n_out={n_out})", y.shape, n, n_out))
 
 
@@ -592,7 +564,7 @@ def _weight_shape(nb, link):
 
 @lesson.check("2.7", points=1, timeout=15)
 def cnn_has_convolution_batchnorm_and_pooling(nb):
-    model = _build(nb, "CNN")
+    model = make_chain(nb, "CNN")
     _test_mode_scores(nb, model, _images(nb.rng, 2))   # lazily sized layers get weights here
     convolutions = _links_of_kind(nb, model, "Convolution2D")
     expect(convolutions, "your CNN has no convolution layer: add L.Convolution2D links (and "
@@ -628,7 +600,7 @@ def cnn_has_convolution_batchnorm_and_pooling(nb):
 
 @lesson.check("2.7", points=1, timeout=15)
 def cnn_dropout_only_in_training(nb):
-    model = _build(nb, "CNN")
+    model = make_chain(nb, "CNN")
     x = _images(nb.rng, 8)
     test_a, test_b = _test_mode_scores(nb, model, x), _test_mode_scores(nb, model, x)
     alone = _test_mode_scores(nb, model, x[:3])
@@ -646,7 +618,7 @@ def cnn_dropout_only_in_training(nb):
 
 @lesson.check("2.7", points=1, timeout=15)
 def cnn_gradients_reach_every_layer(nb):
-    model = _build(nb, "CNN")
+    model = make_chain(nb, "CNN")
     x = _images(nb.rng, 8)
     t = nb.rng.integers(0, 10, 8).astype(np.int32)
     stuck = _stuck_parameters(nb, model, x, t, "CNN()")
@@ -798,7 +770,7 @@ def a_short_run_reports_loss_and_accuracy(nb):
     trainer, facts, case = _trainer_case(nb, epochs=2, batch_size=16)
     _expect_stop_trigger(facts, case)      # a run that would not end, or not in epochs: say so
     _expect_evaluator(facts, case)
-    before = _params(nb, case["model"])
+    before = param_arrays(nb, case["model"], uninitialized=True)
     trainer.run()
     log = _log(nb, trainer)
     expect(isinstance(log, list) and len(log) == case["epochs"],
@@ -810,8 +782,8 @@ def a_short_run_reports_loss_and_accuracy(nb):
     expect(not missing, f"the log of a short run lacks {missing} (it has {sorted(last)}): "
                         "L.Classifier reports main/loss and main/accuracy while training, and "
                         "the Evaluator the same values on val as validation/main/...")
-    after = _params(nb, case["model"])
-    expect(not _same_params(before, after, exact=True),
+    after = param_arrays(nb, case["model"], uninitialized=True)
+    expect(not same_params(before, after, exact=True),
            "trainer.run() did not change the model's weights: the optimizer must be set up on "
            "L.Classifier(model), the same object the updater trains")
     import chainer.functions as F

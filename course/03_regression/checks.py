@@ -13,7 +13,8 @@ what was expected and what came back.
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.check_helpers import as_dict, as_pair
+from mlkit.grading.check_helpers import (as_dict, as_pair, close, is_real_number,
+                                         real_number, type_name)
 from mlkit.grading.hints import LearnerError, expect, is_a
 from mlkit.grading.registry import Lesson
 
@@ -30,17 +31,8 @@ lesson.exercise("3.7", "The Huber loss by hand")
 lesson.exercise("3.8", "Reading learning curves")
 
 
-def _close(a, b, rtol=1e-4, atol=1e-5):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol)
-
-
 def _show(values, digits=3):
     return "[" + ", ".join(f"{v:.{digits}g}" for v in np.ravel(values)) + "]"
-
-
-def _type_name(value):
-    return getattr(value, "type_name", type(value).__name__)
 
 
 def _attribute(nb, value, name, hint):
@@ -52,16 +44,6 @@ def _attribute(nb, value, name, hint):
         if is_a(error, "AttributeError"):
             expect(False, hint)
         raise
-
-
-def _is_number(value):
-    """A real number: a Python or NumPy int or float, or a 0-d numeric array (not a bool)."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return True
-    return (isinstance(value, np.ndarray) and value.ndim == 0
-            and np.issubdtype(value.dtype, np.number) and not np.iscomplexobj(value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +82,7 @@ def curve_net_outputs_one_float32_column(nb):
         y = _curve_net(nb, 8, n_layers)(x)
         call = f"CurveNet(n_hidden=8, n_layers={n_layers})(x) for x of shape ({n}, 1)"
         expect(nb.isinstance(y, "chainer.Variable"),
-               f"{call} returned {_type_name(y)}; return the output of the last L.Linear "
+               f"{call} returned {type_name(y)}; return the output of the last L.Linear "
                "layer (a chainer.Variable)")
         shape = tuple(y.shape)
         expect(shape != (n,),
@@ -174,7 +156,8 @@ def curve_net_bends(nb):
             break
     if straight:
         collapsed = nb.module(HELPERS).linear_composition(model, grid)
-        if collapsed is not None and _close(predictions, collapsed, rtol=1e-3, atol=1e-4):
+        if collapsed is not None and close(predictions, collapsed, rtol=1e-3, atol=1e-4,
+                                           dtype=np.float64):
             expect(False, "CurveNet(16, 2) computes a straight line, exactly what its Linear "
                           "layers give when applied one after the other with nothing between "
                           "them: stacked Linear layers without a nonlinearity collapse into one "
@@ -329,13 +312,13 @@ def stopper_remembers_the_best_loss_and_epoch(nb):
         best_epoch = int(np.argmin(losses))   # the first of equal lowest losses
         got_loss, got_epoch = (_attribute(nb, stopper, name, missing)
                                for name in ("best_loss", "best_epoch"))
-        expect(_is_number(got_loss) and float(got_loss) == losses[best_epoch],
+        expect(is_real_number(got_loss) and float(got_loss) == losses[best_epoch],
                f"after the losses {_show(losses[:10])}... best_loss is {got_loss!r}, "
                f"expected the lowest loss {losses[best_epoch]!r}")
         last_lowest = len(losses) - 1 - int(np.argmin(losses[::-1]))
         tie = (" (a loss equal to the best is no improvement: compare with <, not <=)"
-               if _is_number(got_epoch) and got_epoch == last_lowest != best_epoch else "")
-        expect(_is_number(got_epoch) and got_epoch == best_epoch,
+               if is_real_number(got_epoch) and got_epoch == last_lowest != best_epoch else "")
+        expect(is_real_number(got_epoch) and got_epoch == best_epoch,
                f"after the losses {_show(losses[:10])}... best_epoch is {got_epoch!r}, "
                f"expected {best_epoch}: the first epoch (counted from 0) of the lowest loss"
                + tie)
@@ -508,7 +491,7 @@ def early_stopping_keeps_the_best_weights(nb):
         expect(False, f"after {call} the model's weights are not those of the best epoch "
                       f"({best_epoch}): copy the model when stopper.best_epoch == epoch and "
                       "restore the copy with model.copyparams(best) before returning")
-    expect(_is_number(got_epoch) and int(got_epoch) == best_epoch,
+    expect(is_real_number(got_epoch) and int(got_epoch) == best_epoch,
            f"{call} returned the best epoch {got_epoch!r}; the stopper's best epoch, "
            f"stopper.best_epoch, is {best_epoch}")
 
@@ -553,7 +536,7 @@ def standardized_training_columns_have_mean_0_std_1(nb):
     z_train, _ = _learner_standardize(nb, x_train, x_test)
     x = x_train.astype(np.float64)
     expected = _scaled(x, x.mean(0), x.std(0))
-    if not _close(z_train, expected, rtol=1e-3, atol=1e-3):
+    if not close(z_train, expected, rtol=1e-3, atol=1e-3, dtype=np.float64):
         expect(np.isfinite(z_train).all(), "z_train holds NaN or inf; expected finite numbers "
                                            "with column means 0 and standard deviations 1")
         means, stds = z_train.mean(axis=0), z_train.std(axis=0)
@@ -570,7 +553,7 @@ def standardized_training_columns_have_mean_0_std_1(nb):
              "the columns are scaled but not centered: subtract x_train.mean(axis=0)"),
         ]
         for mistaken, explanation in mistakes:
-            if _close(z_train, mistaken, rtol=1e-3, atol=1e-3):
+            if close(z_train, mistaken, rtol=1e-3, atol=1e-3, dtype=np.float64):
                 expect(False, f"the columns of z_train have means {_show(means)} and standard "
                               f"deviations {_show(stds, 4)}, expected all 0 and all 1: "
                               + explanation)
@@ -590,7 +573,7 @@ def test_rows_use_the_training_statistics(nb):
         _, z_test = _learner_standardize(nb, x_train, x_test)
         train, test = x_train.astype(np.float64), x_test.astype(np.float64)
         expected = _scaled(test, train.mean(0), train.std(0))
-        if _close(z_test, expected, rtol=1e-3, atol=1e-3):
+        if close(z_test, expected, rtol=1e-3, atol=1e-3, dtype=np.float64):
             continue
         both = np.vstack([train, test])
         mistakes = [
@@ -610,7 +593,7 @@ def test_rows_use_the_training_statistics(nb):
              "statistics per column, x_train.mean(axis=0) and x_train.std(axis=0)"),
         ]
         for mistaken, explanation in mistakes:
-            expect(not _close(z_test, mistaken, rtol=1e-3, atol=1e-3), explanation)
+            expect(not close(z_test, mistaken, rtol=1e-3, atol=1e-3, dtype=np.float64), explanation)
         expect(False, f"z_test differs from (x_test - mean) / std with the training mean and std "
                f"(first row: got {_show(z_test[0])}, expected {_show(expected[0])})")
     expect(z_test.dtype == np.float32, f"z_test has dtype {z_test.dtype}, expected float32")
@@ -639,11 +622,12 @@ def _metric_problems(rng):
 
 
 def _as_number(value, call):
-    expect(_is_number(value),
-           f"{call} returned {_type_name(value)}"
+    number = real_number(value)
+    expect(number is not None,
+           f"{call} returned {type_name(value)}"
            + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else "")
            + "; return one number, a Python float")
-    return float(value)
+    return number
 
 
 def _reference_metric(name, y_true, y_pred):
@@ -769,7 +753,7 @@ def _learner_fit(nb, X, y):
                    "fit_linear should return a pair (w, b)")
     n, d = X.shape
     expect(isinstance(w, np.ndarray),
-           f"w is {_type_name(w)}; return w as a NumPy float array of shape ({d},)")
+           f"w is {type_name(w)}; return w as a NumPy float array of shape ({d},)")
     expect(np.issubdtype(w.dtype, np.floating),
            f"w has dtype {w.dtype}; return w as a float array of shape ({d},)")
     if w.shape != (d,):
@@ -779,12 +763,12 @@ def _learner_fit(nb, X, y):
                           f"shape ({n},) (np.ravel(y)), or flatten the solution (.ravel())")
         if w.shape == (d + 1,):
             w_ref, b_ref = _lstsq_with_intercept(X, y)
-            expect(not _close(w, np.append(w_ref, b_ref), rtol=1e-3, atol=1e-3),
+            expect(not close(w, np.append(w_ref, b_ref), rtol=1e-3, atol=1e-3, dtype=np.float64),
                    f"w has {d + 1} entries for {d} feature(s): the last entry of the solution "
                    "is the intercept; return w = theta[:-1] and b = theta[-1]")
         expect(False, f"w has shape {w.shape} for X of shape {X.shape}; expected ({d},)")
-    expect(_is_number(b),
-           f"b is {_type_name(b)}"
+    expect(is_real_number(b),
+           f"b is {type_name(b)}"
            + (f" of shape {b.shape}" if isinstance(b, np.ndarray) else "")
            + "; return the intercept as one float, float(...)")
     return w.astype(np.float64), float(b)
@@ -795,12 +779,13 @@ def fit_linear_matches_numpy_lstsq(nb):
     for X, y in _linear_problems(nb.rng):
         w, b = _learner_fit(nb, X, y)
         w_ref, b_ref = _lstsq_with_intercept(X, y)
-        if _close(w, w_ref, rtol=1e-3, atol=1e-3) and np.isclose(b, b_ref, rtol=1e-3, atol=1e-3):
+        if (close(w, w_ref, rtol=1e-3, atol=1e-3, dtype=np.float64)
+                and np.isclose(b, b_ref, rtol=1e-3, atol=1e-3)):
             continue
         story = (f"for X of shape {X.shape} fit_linear gave w = {_show(w)}, b = {b:.4g}; "
                  f"least squares with an intercept gives w = {_show(w_ref)}, b = {b_ref:.4g}")
         w_origin = np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
-        expect(not (_close(w, w_origin, rtol=1e-3, atol=1e-3) and abs(b) < 1e-6),
+        expect(not (close(w, w_origin, rtol=1e-3, atol=1e-3, dtype=np.float64) and abs(b) < 1e-6),
                story + ". Without a column of ones the fitted plane must pass through the "
                "origin: append np.ones((N, 1)) to X, solve, and split the last entry off as b")
         expect(False, story)
@@ -811,7 +796,8 @@ def fit_linear_accepts_column_targets(nb):
     X, y = list(_linear_problems(nb.rng))[1]
     w, b = _learner_fit(nb, X, y.reshape(-1, 1))
     w_ref, b_ref = _lstsq_with_intercept(X, y)
-    expect(_close(w, w_ref, rtol=1e-3, atol=1e-3) and np.isclose(b, b_ref, rtol=1e-3, atol=1e-3),
+    expect(close(w, w_ref, rtol=1e-3, atol=1e-3, dtype=np.float64)
+           and np.isclose(b, b_ref, rtol=1e-3, atol=1e-3),
            f"with y of shape {(len(y), 1)} (a column, like y_train) fit_linear gave "
            f"w = {_show(w)}, b = {b:.4g}; expected w = {_show(w_ref)}, b = {b_ref:.4g}")
 
@@ -822,7 +808,8 @@ def fit_linear_is_exact_on_noiseless_data(nb):
     w_true = np.round(nb.rng.uniform(-3, 3, 4), 1)
     b_true = float(np.round(nb.rng.uniform(-5, 5), 1))
     w, b = _learner_fit(nb, X, X @ w_true + b_true)
-    expect(_close(w, w_true, rtol=1e-4, atol=1e-4) and np.isclose(b, b_true, atol=1e-4),
+    expect(close(w, w_true, rtol=1e-4, atol=1e-4, dtype=np.float64)
+           and np.isclose(b, b_true, atol=1e-4),
            f"on noiseless data y = X @ {_show(w_true)} + {b_true:g} fit_linear gave "
            f"w = {_show(w, 5)}, b = {b:.5g}; least squares recovers them exactly")
 
@@ -882,7 +869,7 @@ def huber_is_a_scalar_variable(nb):
     y, t, delta = next(_huber_cases(nb.rng))
     _, loss = _learner_huber(nb, y, t, delta)
     expect(nb.isinstance(loss, "chainer.Variable"),
-           f"huber_loss returned {_type_name(loss)}; build it from chainer.functions "
+           f"huber_loss returned {type_name(loss)}; build it from chainer.functions "
            "(F.absolute, F.where, F.mean) so that it returns a chainer.Variable and "
            "backward() works (NumPy functions cut the graph)")
     library = "chainer.functions.loss.huber_loss.HuberLoss"
@@ -935,7 +922,7 @@ def huber_gradient_matches_chainer(nb):
                f"{y.shape}, the shape of y")
         _, expected = _reference_huber(y, t, delta)
         worst = int(np.abs(grad - expected).argmax())
-        expect(_close(grad, expected, rtol=1e-4, atol=1e-6),
+        expect(close(grad, expected, rtol=1e-4, atol=1e-6, dtype=np.float64),
                f"the gradient of your huber_loss differs from the Huber loss's (delta={delta}, "
                f"shape {y.shape}): element {worst} has {grad.ravel()[worst]:.4g}, expected "
                f"{expected.ravel()[worst]:.4g} (r/N inside |r| <= delta, +-delta/N outside)")
@@ -1035,7 +1022,7 @@ def diagnose_tells_divergence_crawl_and_progress(nb):
 
 def _noise(nb, losses, what):
     value = nb.noisiness(losses)
-    expect(_is_number(value) and np.isfinite(float(value)),
+    expect(is_real_number(value) and np.isfinite(float(value)),
            f"noisiness should return one finite number (a float); for {what} it returned "
            f"{value!r}"[:300])
     return float(value)
@@ -1085,7 +1072,7 @@ def conclusions_follow_the_curves(nb):
     got = as_dict(nb, nb.conclude(lr_runs, batch_runs), what)
     expect(set(expected) <= set(got), f"{what}; got the keys {sorted(map(str, got))}")
     wrong = {key: got[key] for key in expected
-             if not (_is_number(got[key]) and float(got[key]) == float(expected[key]))}
+             if not (is_real_number(got[key]) and float(got[key]) == float(expected[key]))}
     expect(not wrong, "conclude drew other conclusions from fresh curves than they show: "
            + "; ".join(f"{key}: yours {got[key]!r}, the curves say {expected[key]:.3g}"
                        for key in wrong)

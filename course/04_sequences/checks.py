@@ -11,7 +11,8 @@ what came back.
 import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.check_helpers import as_dict, as_pair
+from mlkit.grading.check_helpers import (as_array, as_dict, as_pair, close, param_arrays,
+                                         sigmoid, type_name)
 from . import helpers as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
@@ -30,23 +31,6 @@ lesson.exercise("4.7", "The trivial baselines")
 lesson.exercise("4.8", "One ConvLSTM step")
 
 
-def _type_name(value):
-    return getattr(value, "type_name", type(value).__name__)
-
-
-def _array(nb, value, what):
-    """``value`` (an array or a Variable, here or in the worker) as a NumPy array, or a hint."""
-    if isinstance(value, np.ndarray):
-        return value
-    expect(nb.isinstance(value, "chainer.Variable") or nb.isinstance(value, "numpy.ndarray"),
-           f"{what} should be an array, got {_type_name(value)}")
-    return np.asarray(nb.array(value))
-
-
-def _close(a, b, atol=1e-5):
-    return a.shape == b.shape and np.allclose(a, b, atol=atol, rtol=1e-4)
-
-
 # ---------------------------------------------------------------------------------------------
 # 4.1 (window, next row) pairs
 
@@ -62,7 +46,7 @@ def pairs_are_windows_and_the_row_after(nb):
         images = nb.rng.random((n, 28, 28)).astype(np.float32)
         result = as_pair(nb, nb.row_pairs(images.copy(), k),
                          "row_pairs should return a pair (windows, next_rows)")
-        windows, next_rows = (_array(nb, v, what) for v, what in
+        windows, next_rows = (as_array(nb, v, what) for v, what in
                               zip(result, ("windows", "next_rows")))
         expected_w, expected_t = _pairs(images, k)
         m = n * (28 - k)
@@ -77,14 +61,14 @@ def pairs_are_windows_and_the_row_after(nb):
         expect(windows.dtype == np.float32 and next_rows.dtype == np.float32,
                f"windows and next rows should be float32, got {windows.dtype} and "
                f"{next_rows.dtype}")
-        if _close(windows, expected_w):
+        if close(windows, expected_w):
             inside = _pairs(images, k - 1)[0] if k > 1 else None
             last_row = expected_w[:, -1]
-            if not _close(next_rows, expected_t) and _close(next_rows, last_row):
+            if not close(next_rows, expected_t) and close(next_rows, last_row):
                 expect(False, "your next row is the last row of the window; the target is the "
                               "row after it, images[n, s + k]")
             del inside
-        expect(_close(windows, expected_w) and _close(next_rows, expected_t),
+        expect(close(windows, expected_w) and close(next_rows, expected_t),
                f"for {n} images and k={k} the pairs differ from (images[n, s:s + k], "
                f"images[n, s + k]) for s = 0, ..., {27 - k}, ordered image by image (all starts "
                f"of image 0 first): {int(np.sum(~np.isclose(next_rows, expected_t).all(-1)))} of "
@@ -98,13 +82,8 @@ def pairs_are_windows_and_the_row_after(nb):
 def _row_model(nb, kind, n_hidden):
     model = nb.RowPredictor(kind=kind, n_hidden=n_hidden)
     expect(nb.isinstance(model, "chainer.Link"),
-           f"RowPredictor(...) should create a chainer.Chain, got {_type_name(model)}")
+           f"RowPredictor(...) should create a chainer.Chain, got {type_name(model)}")
     return model
-
-
-def _learner_params(nb, model):
-    return {name: nb.array(p.array) for name, p in model.namedparams()
-            if p.array is not None}
 
 
 def _initialize(nb, model):
@@ -132,8 +111,8 @@ def row_predictor_has_the_right_links(nb):
                f"L.{link}(28, n_hidden)")
         expect(nb.isinstance(rnn, classes[link]),
                f"RowPredictor(kind={kind!r}) should hold self.rnn = L.{link}(28, n_hidden), got "
-               f"{_type_name(rnn)}")
-        y = _array(nb, model(nb.rng.random((batch, 28)).astype(np.float32)), "forward(row)")
+               f"{type_name(rnn)}")
+        y = as_array(nb, model(nb.rng.random((batch, 28)).astype(np.float32)), "forward(row)")
         expect(y.shape == (batch, 28),
                f"for {batch} rows forward should return {batch} predicted rows, shape "
                f"({batch}, 28); got {y.shape}")
@@ -144,7 +123,7 @@ def row_predictor_has_the_right_links(nb):
                f"RowPredictor(kind={kind!r}) predicted the same row for {batch} different "
                "rows: the prediction should come from the row, F.sigmoid(self.out(self.rnn("
                "row)))")
-        shapes = sorted(np.shape(v) for v in _learner_params(nb, model).values())
+        shapes = sorted(np.shape(v) for v in param_arrays(nb, model).values())
         expect((28, n_hidden) in shapes,
                f"RowPredictor(n_hidden={n_hidden}) should end with self.out = "
                f"L.Linear({n_hidden}, 28); its weights have shapes {shapes}")
@@ -157,7 +136,7 @@ def row_predictor_remembers_and_resets(nb):
     for kind in ("lstm", "gru"):
         model = _row_model(nb, kind, n_hidden)
         _initialize(nb, model)
-        mine = _learner_params(nb, model)
+        mine = param_arrays(nb, model)
         reference = fx.RowModel(kind, n_hidden)
         names = sorted(name for name, _ in reference.namedparams())
         expect(sorted(mine) == names,
@@ -169,21 +148,21 @@ def row_predictor_remembers_and_resets(nb):
         for step in range(rows.shape[1]):
             expected.append(reference(rows[:, step]).array)
             logits.append(raw.out(raw.rnn(rows[:, step])).array)
-        got = [_array(nb, model(rows[:, step].copy()), "forward(row)")
+        got = [as_array(nb, model(rows[:, step].copy()), "forward(row)")
                for step in range(rows.shape[1])]
-        if not _close(got[-1], expected[-1]) and _close(got[-1], logits[-1]):
+        if not close(got[-1], expected[-1]) and close(got[-1], logits[-1]):
             expect(False, "forward returns the Linear layer's output; the predicted row is "
                           "F.sigmoid(self.out(h)), in [0, 1] like the pixels")
-        expect(all(_close(g, e) for g, e in zip(got, expected)),
+        expect(all(close(g, e) for g, e in zip(got, expected)),
                f"RowPredictor(kind={kind!r}) fed 3 rows one after another should return "
                f"sigmoid(out(rnn(row))) at each step, the recurrent layer keeping its state "
                f"between the calls; the third prediction differs by up to "
                f"{np.abs(got[-1] - expected[-1]).max() if got[-1].shape == expected[-1].shape else 'shape'}")
         model.reset_state()
         reference.reset_state()
-        again = _array(nb, model(rows[:, 0].copy()), "forward(row)")
+        again = as_array(nb, model(rows[:, 0].copy()), "forward(row)")
         fresh = reference(rows[:, 0]).array
-        if not _close(again, fresh):
+        if not close(again, fresh):
             expect(False, "after reset_state() the model should predict as at the start of a "
                           "new sequence, but it still remembered the previous rows: "
                           "reset_state() must call self.rnn.reset_state()")
@@ -239,7 +218,7 @@ def rollout_feeds_its_predictions_back(nb):
         result = nb.complete(model, top.copy(), n_new)
         expect(nb.isinstance(result, "chainer.Variable"),
                f"complete should return one chainer.Variable (F.stack of the new rows), so that "
-               f"the roll-out stays one graph; got {_type_name(result)}")
+               f"the roll-out stays one graph; got {type_name(result)}")
         got = np.asarray(nb.array(result))
         expected = _rollout(reference, top, n_new)
         if got.shape != expected.shape:
@@ -251,7 +230,7 @@ def rollout_feeds_its_predictions_back(nb):
             if got.ndim == 3 and got.shape[1] == r + n_new:
                 hint += ": return only the new rows, not the given ones"
             expect(False, hint)
-        expect(_close(got, expected, atol=1e-4),
+        expect(close(got, expected, atol=1e-4),
                f"with a {kind.upper()} row model, {r} given rows and n_new={n_new}, your new rows "
                f"differ from the roll-out's by up to {np.abs(got - expected).max():.3g}: reset "
                "the state, feed the given rows one by one, then feed each prediction back in "
@@ -269,14 +248,14 @@ def rollout_starts_fresh_and_keeps_the_graph(nb):
     result = nb.complete(model, top.copy(), n_new)
     got = np.asarray(nb.array(result))
     expected = _rollout(reference, top, n_new)
-    if got.shape == expected.shape and not _close(got, expected, atol=1e-4):
+    if got.shape == expected.shape and not close(got, expected, atol=1e-4):
         reference.reset_state()
         reference(earlier)
         stale = _rollout(reference, top, n_new, reset=False)
-        expect(not _close(got, stale, atol=1e-4),
+        expect(not close(got, stale, atol=1e-4),
                "complete continued from the state the model had before: call "
                "model.reset_state() first, so that each digit starts from a fresh state")
-    expect(_close(got, expected, atol=1e-4),
+    expect(close(got, expected, atol=1e-4),
            "called on a model that had read other rows before, complete should still give the "
            "roll-out of a fresh state (model.reset_state() first)")
     F = nb.module("chainer.functions")
@@ -334,7 +313,7 @@ def move_bounces_off_the_walls(nb):
     expect(np.array_equal(nb.array(kept_p), position) and np.array_equal(nb.array(kept_v),
                                                                           velocity),
            "move changed the arrays it was given; compute new arrays instead")
-    got_p, got_v = (_array(nb, v, what) for v, what in zip(result, ("position", "velocity")))
+    got_p, got_v = (as_array(nb, v, what) for v, what in zip(result, ("position", "velocity")))
     expect(got_p.shape == position.shape and got_v.shape == velocity.shape,
            f"for positions and velocities of shape {position.shape} move should return arrays "
            f"of the same shape, got {got_p.shape} and {got_v.shape}")
@@ -386,8 +365,8 @@ def digits_combine_with_max(nb):
     y0, x0 = int(rng.integers(0, far - 4)), int(rng.integers(0, far - 4))
     corners = np.array([[y0, x0], [y0 + 3, x0 + 2],          # two overlapping digits
                         [far, int(rng.integers(0, far))]], np.int64)
-    frame = _array(nb, nb.compose_frame(digits.copy(), corners.copy(), size=size),
-                   "compose_frame's frame")
+    frame = as_array(nb, nb.compose_frame(digits.copy(), corners.copy(), size=size),
+                     "compose_frame's frame")
     expected = _compose(digits, corners, size)
     expect(frame.shape == (size, size),
            f"with size={size} the frame should have shape ({size}, {size}), got {frame.shape}")
@@ -430,7 +409,7 @@ def _expect_metric(nb, name, error):
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         expect(isinstance(value, (float, np.floating)),
-               f"{name} should return one float, got {_type_name(value)}"
+               f"{name} should return one float, got {type_name(value)}"
                + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
         e = error(predicted.astype(np.float64) - true)
         expected = float(e.sum(axis=(-2, -1)).mean())
@@ -481,23 +460,23 @@ def baselines_copy_black_and_mean(nb):
                 "all black": np.zeros(shape),
                 "mean frame": np.broadcast_to(mean, shape)}
     for name in names:
-        got = _array(nb, result[name], f"the {name!r} prediction")
+        got = as_array(nb, result[name], f"the {name!r} prediction")
         expect(got.shape == shape,
                f"for {n} sequences and n_out={n_out} the {name!r} prediction should have shape "
                f"{shape} (sequences, steps, channel, height, width), got {got.shape}")
         expect(got.dtype == np.float32, f"the {name!r} prediction should be float32, got "
                                         f"{got.dtype}")
-        if _close(got, expected[name]):
+        if close(got, expected[name]):
             continue
         if name == "copy last":
-            expect(not _close(got, np.broadcast_to(inputs[:, :1], shape)),
+            expect(not close(got, np.broadcast_to(inputs[:, :1], shape)),
                    "'copy last' repeats the first input frame; repeat the last one, "
                    "inputs[:, -1]")
         if name == "mean frame":
-            expect(not _close(got, np.full(shape, train.mean())),
+            expect(not close(got, np.full(shape, train.mean())),
                    "'mean frame' is one number; average over sequences and time only "
                    "(axis=(0, 1)), one value per pixel")
-            expect(not _close(got, np.broadcast_to(inputs.mean(axis=(0, 1)), shape)),
+            expect(not close(got, np.broadcast_to(inputs.mean(axis=(0, 1)), shape)),
                    "'mean frame' averages the inputs it predicts for; average the training "
                    "frames (train_frames), or test data leaks into the baseline")
         expect(False, f"the {name!r} prediction differs from the expected one by up to "
@@ -508,7 +487,6 @@ def baselines_copy_black_and_mean(nb):
 # 4.8 one ConvLSTM step
 
 def _convlstm(conv_out, c, variant="right"):
-    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     i, f, o, g = np.split(conv_out, 4, axis=1)
     if variant == "swapped":
         i, f, g, o = np.split(conv_out, 4, axis=1)
@@ -531,7 +509,7 @@ def convlstm_step_matches_the_equations(nb):
     conv = nb.module(HELPERS).convolution(W, bias)
     result = as_pair(nb, nb.convlstm_step(conv, x.copy(), h.copy(), c.copy()),
                      "convlstm_step should return a pair (h_new, c_new)")
-    got_h, got_c = (_array(nb, v, what).astype(np.float64)
+    got_h, got_c = (as_array(nb, v, what).astype(np.float64)
                     for v, what in zip(result, ("h_new", "c_new")))
     shape = (b, hidden, size, size)
     expect(got_h.shape == shape and got_c.shape == shape,
@@ -539,7 +517,7 @@ def convlstm_step_matches_the_equations(nb):
            f"{got_c.shape}")
     gates = fx.convolution(W, bias)(F.concat((x, h), axis=1)).array.astype(np.float64)
     want_h, want_c = _convlstm(gates, c)
-    if _close(got_h, want_h, 1e-4) and _close(got_c, want_c, 1e-4):
+    if close(got_h, want_h, atol=1e-4) and close(got_c, want_c, atol=1e-4):
         return
     for variant, hint in (
             ("no forget", "your new cell state forgets everything: c_new = sigmoid(f) * c + "
@@ -550,8 +528,8 @@ def convlstm_step_matches_the_equations(nb):
                         "F.split_axis(gates, 4, axis=1); yours took o and g the other way "
                         "round")):
         v_h, v_c = _convlstm(gates, c, variant)
-        expect(not (_close(got_h, v_h, 1e-4) and _close(got_c, v_c, 1e-4)), hint)
-    expect(_close(got_c, want_c, 1e-4),
+        expect(not (close(got_h, v_h, atol=1e-4) and close(got_c, v_c, atol=1e-4)), hint)
+    expect(close(got_c, want_c, atol=1e-4),
            f"c_new differs from sigmoid(f) * c + sigmoid(i) * tanh(g) by up to "
            f"{np.abs(got_c - want_c).max():.3g}, with [i, f, o, g] = "
            "F.split_axis(conv(F.concat((x, h), axis=1)), 4, axis=1)")

@@ -2,7 +2,7 @@
 default), keep the figure of its cell tagged ``readme-picture`` (predicted vs true frames) and the
 GIF the notebook saves (true frames next to the ConvLSTM's prediction).
 
-    MLKIT_MODE=cpu .venv/bin/python docs/make_lesson4_pictures.py [--executed run.ipynb]
+    MLKIT_MODE=cpu .venv/bin/python course/04_sequences/pictures.py [--executed run.ipynb]
 
 Writes docs/img/lesson4.png and docs/img/lesson4.gif (each must stay under 300 KB), and prints
 the wall time of the run and the notebook's table of test scores.

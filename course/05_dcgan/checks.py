@@ -12,7 +12,8 @@ import numpy as np
 import scipy.linalg
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
-from mlkit.grading.check_helpers import as_pair
+from mlkit.grading.check_helpers import (as_pair, make_chain, real_number, sigmoid,
+                                         softplus, type_name)
 from . import helpers as fx
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
@@ -29,24 +30,11 @@ lesson.exercise("5.5", "Linear and spherical interpolation")
 lesson.exercise("5.6", "The Frechet distance")
 
 
-def _type_name(value):
-    return getattr(value, "type_name", type(value).__name__)
-
-
-def _softplus(a):
-    a = np.asarray(a, np.float64)
-    return np.logaddexp(0, a)
-
-
-def _sigmoid(a):
-    return 1 / (1 + np.exp(-np.asarray(a, np.float64)))
-
-
 def _scalar(nb, value, what):
     """A loss as a float: it must be a chainer.Variable holding one number."""
     expect(nb.isinstance(value, "chainer.Variable"),
            f"{what} should return a chainer.Variable (so that loss.backward() works), got "
-           f"{_type_name(value)}: compute it with chainer.functions (F.softplus, F.mean)")
+           f"{type_name(value)}: compute it with chainer.functions (F.softplus, F.mean)")
     array = np.asarray(nb.array(value), np.float64)
     expect(array.size == 1, f"{what} should return one number (a mean over the batch), got "
                             f"shape {array.shape}")
@@ -60,18 +48,10 @@ def _close(a, b, tol=1e-4):
 # ---------------------------------------------------------------------------------------------
 # 5.1 the models
 
-def _build(nb, name, **kwargs):
-    model = getattr(nb, name)(**kwargs)
-    expect(nb.isinstance(model, "chainer.Link"),
-           f"{name}(...) should create a chainer.Chain, got {_type_name(model)}: write "
-           f"`class {name}(chainer.Chain):`")
-    return model
-
-
 def _variable_array(nb, value, what):
     expect(nb.isinstance(value, "chainer.Variable"),
            f"{what} should return a chainer.Variable (the output of its last layer), got "
-           f"{_type_name(value)}")
+           f"{type_name(value)}")
     return np.asarray(nb.array(value))
 
 
@@ -79,7 +59,7 @@ def _variable_array(nb, value, what):
 def generator_draws_28x28_images_in_minus_one_to_one(nb):
     n, n_latent, width = (int(nb.rng.integers(2, 6)), int(nb.rng.integers(8, 24)),
                           int(nb.rng.integers(4, 9)))
-    gen = _build(nb, "Generator", n_latent=n_latent, width=width)
+    gen = make_chain(nb, "Generator", n_latent=n_latent, width=width)
     z = nb.rng.standard_normal((n, n_latent)).astype(np.float32)
     what = f"Generator(n_latent={n_latent}, width={width})"
     x = _variable_array(nb, gen(z), what)
@@ -116,7 +96,7 @@ def _test_mode_single(nb, gen, z):
 @lesson.check("5.1", points=1, timeout=20)
 def discriminator_gives_one_logit_per_image(nb):
     n, width = int(nb.rng.integers(3, 8)), int(nb.rng.integers(4, 9))
-    dis = _build(nb, "Discriminator", width=width)
+    dis = make_chain(nb, "Discriminator", width=width)
     x = (nb.rng.random((n, 1, 28, 28)) * 2 - 1).astype(np.float32)
     y_remote = dis(x)
     y = _variable_array(nb, y_remote, f"Discriminator(width={width})")
@@ -146,8 +126,8 @@ def _weights(nb, model):
 @lesson.check("5.1", points=1, timeout=20)
 def every_layer_learns_and_starts_as_in_the_paper(nb):
     n_latent, width = int(nb.rng.integers(8, 24)), int(nb.rng.integers(4, 9))
-    gen = _build(nb, "Generator", n_latent=n_latent, width=width)
-    dis = _build(nb, "Discriminator", width=width)
+    gen = make_chain(nb, "Generator", n_latent=n_latent, width=width)
+    dis = make_chain(nb, "Discriminator", width=width)
     z = nb.rng.standard_normal((4, n_latent)).astype(np.float32)
     F = nb.module("chainer.functions")
     loss = F.mean(dis(gen(z)))
@@ -210,19 +190,19 @@ def discriminator_loss_is_the_cross_entropy_on_logits(nb):
         y_real, y_fake = _logits(nb.rng, n), _logits(nb.rng, m)
         got = _scalar(nb, nb.discriminator_loss(_v(nb, y_real), _v(nb, y_fake)),
                       "discriminator_loss")
-        expected = _softplus(-y_real).mean() + _softplus(y_fake).mean()
+        expected = softplus(-y_real).mean() + softplus(y_fake).mean()
         if _close(got, expected):
             continue
-        swapped = _softplus(y_real).mean() + _softplus(-y_fake).mean()
+        swapped = softplus(y_real).mean() + softplus(-y_fake).mean()
         expect(not _close(got, swapped),
                f"your loss is {got:.4f}, the loss with real and fake swapped: D should call "
                "real images real (label 1, -log sigmoid(y_real) = softplus(-y_real)) and fakes "
                "fake (label 0, -log(1 - sigmoid(y_fake)) = softplus(y_fake))")
-        twice = (_softplus(-_sigmoid(y_real)).mean() + _softplus(_sigmoid(y_fake)).mean())
+        twice = (softplus(-sigmoid(y_real)).mean() + softplus(sigmoid(y_fake)).mean())
         expect(not _close(got, twice),
                "your loss applies the sigmoid twice: y_real and y_fake are already D's logits, "
                "so use F.softplus(-y_real) and F.softplus(y_fake) on them directly")
-        pooled = np.concatenate([_softplus(-y_real), _softplus(y_fake)]).mean()
+        pooled = np.concatenate([softplus(-y_real), softplus(y_fake)]).mean()
         expect(not _close(got, pooled),
                f"with {n} real and {m} fake logits your loss {got:.4f} is the mean over all "
                f"{n + m} together; average each set on its own and add the two means")
@@ -230,8 +210,8 @@ def discriminator_loss_is_the_cross_entropy_on_logits(nb):
                       f"{expected:.4f} = mean softplus(-y_real) + mean softplus(y_fake); "
                       f"yours is {got:.4f}")
     g_real, g_fake = _gradients(nb, nb.discriminator_loss, "discriminator_loss", y_real, y_fake)
-    expect(np.allclose(g_real, -_sigmoid(-y_real) / n, atol=1e-6)
-           and np.allclose(g_fake, _sigmoid(y_fake) / m, atol=1e-6),
+    expect(np.allclose(g_real, -sigmoid(-y_real) / n, atol=1e-6)
+           and np.allclose(g_fake, sigmoid(y_fake) / m, atol=1e-6),
            "the gradient of your discriminator_loss with respect to the logits differs from "
            "that of mean softplus(-y_real) + mean softplus(y_fake)")
 
@@ -242,24 +222,24 @@ def generator_loss_is_non_saturating(nb):
         m = int(nb.rng.integers(4, 12))
         y_fake = _logits(nb.rng, m)
         got = _scalar(nb, nb.generator_loss(_v(nb, y_fake)), "generator_loss")
-        expected = _softplus(-y_fake).mean()
+        expected = softplus(-y_fake).mean()
         if _close(got, expected):
             continue
-        saturating = -_softplus(y_fake).mean()      # mean log(1 - sigmoid(y))
+        saturating = -softplus(y_fake).mean()      # mean log(1 - sigmoid(y))
         expect(not _close(got, saturating),
                "this is the saturating loss, minimising log(1 - D(G(z))): when D rejects the "
                "fakes (the start of every training run) its gradient vanishes and G learns "
                "nothing. Use the non-saturating loss, -log D(G(z)) = mean softplus(-y_fake)")
-        expect(not _close(got, _softplus(y_fake).mean()),
+        expect(not _close(got, softplus(y_fake).mean()),
                "your generator loss is D's loss on the fakes (mean softplus(y_fake)): minimising "
                "it helps D. G wants D to call its images real: mean softplus(-y_fake)")
-        expect(not _close(got, _softplus(-_sigmoid(y_fake)).mean()),
+        expect(not _close(got, softplus(-sigmoid(y_fake)).mean()),
                "your loss applies the sigmoid twice: y_fake are already logits, use "
                "F.softplus(-y_fake)")
         expect(False, f"for these {m} logits G's loss is {expected:.4f} = mean softplus(-y_fake)"
                       f"; yours is {got:.4f}")
     g_fake, = _gradients(nb, nb.generator_loss, "generator_loss", y_fake)
-    expect(np.allclose(g_fake, -_sigmoid(-y_fake) / m, atol=1e-6),
+    expect(np.allclose(g_fake, -sigmoid(-y_fake) / m, atol=1e-6),
            "the gradient of your generator_loss with respect to the logits differs from that of "
            "mean softplus(-y_fake)")
 
@@ -275,16 +255,16 @@ def losses_stay_finite_for_confident_logits(nb):
            f"for logits around +-30 your losses are {d} and {g}: sigmoid(30) rounds to 1 in "
            "float32, so log(1 - sigmoid(y)) is log(0). Write them with F.softplus "
            "(-log sigmoid(y) = softplus(-y), -log(1 - sigmoid(y)) = softplus(y))")
-    expected_d = _softplus(-y_real).mean() + _softplus(y_fake).mean()
-    expected_g = _softplus(y_fake).mean()
+    expected_d = softplus(-y_real).mean() + softplus(y_fake).mean()
+    expected_g = softplus(y_fake).mean()
     expect(_close(d, expected_d, 1e-3) and _close(g, expected_g, 1e-3),
            f"for confident logits (around +-30) expected D's loss {expected_d:.3f} and G's "
            f"{expected_g:.3f}, got {d:.3f} and {g:.3f}")
     g_real, g_fake = _gradients(nb, nb.discriminator_loss, "discriminator_loss", y_real, y_fake)
     g_gen, = _gradients(nb, nb.generator_loss, "generator_loss", -y_fake)
-    expect(np.allclose(g_real, -_sigmoid(-y_real) / n, atol=1e-6)
-           and np.allclose(g_fake, _sigmoid(y_fake) / n, atol=1e-6)
-           and np.allclose(g_gen, -_sigmoid(y_fake) / n, atol=1e-6),
+    expect(np.allclose(g_real, -sigmoid(-y_real) / n, atol=1e-6)
+           and np.allclose(g_fake, sigmoid(y_fake) / n, atol=1e-6)
+           and np.allclose(g_gen, -sigmoid(y_fake) / n, atol=1e-6),
            "for confident logits (around +-30) the gradients of your losses with respect to the "
            "logits are not those of the softplus forms (NaN, or no graph?): write them with "
            "F.softplus and F.mean on the logits")
@@ -332,8 +312,8 @@ def _losses_here(gen, dis, x, z):
     with chainer.using_config("train", True), chainer.no_backprop_mode():
         fake = gen(z).array
         y_real, y_fake = dis(x).array, dis(fake).array
-    return (float(_softplus(-y_real).mean() + _softplus(y_fake).mean()),
-            float(_softplus(-y_fake).mean()))
+    return (float(softplus(-y_real).mean() + softplus(y_fake).mean()),
+            float(softplus(-y_fake).mean()))
 
 
 def _changed(before, after):
@@ -397,7 +377,7 @@ def _pair(nb, gen, n, **kwargs):
                f"{name} is a chainer.Variable; return plain arrays (x = gen(z).array): the "
                "vectorizer's inputs and targets carry no graph into G")
         expect(isinstance(value, np.ndarray),
-               f"{name} should be an array, got {_type_name(value)}")
+               f"{name} should be an array, got {type_name(value)}")
     n_latent = gen.n_latent
     expect(z.shape == (n, n_latent) and z.dtype == np.float32,
            f"z should be float32 codes of shape ({n}, {n_latent}), got {z.dtype} {z.shape}")
@@ -580,12 +560,12 @@ def _reference_fd(f1, f2):
 def _number(value, what):
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
-    expect(isinstance(value, (int, float, np.integer, np.floating))
-           and not isinstance(value, (bool, np.bool_)),
-           f"{what} should return one real number (a float), got {_type_name(value)}"
+    number = real_number(value)
+    expect(number is not None,
+           f"{what} should return one real number (a float), got {type_name(value)}"
            + (" (take the real part of scipy.linalg.sqrtm's result: rounding leaves tiny "
               "imaginary parts)" if isinstance(value, (complex, np.complexfloating)) else ""))
-    return float(value)
+    return number
 
 
 @lesson.check("5.6", points=2, timeout=20)

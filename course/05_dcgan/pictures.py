@@ -1,7 +1,7 @@
 """Make the README's Lesson 5 picture and GIF: morphs between real test digits, drawn by the
 generator and vectorizer that ship with the course (the pair Lesson 5 uses in ``cpu`` mode).
 
-    .venv/bin/python docs/make_lesson5_pictures.py
+    .venv/bin/python course/05_dcgan/pictures.py
 
 Writes docs/img/lesson5.png (for three pairs of real digits: the first digit, G of the codes
 on the slerp arc between their vectorizer codes, the second digit; and the straight-line lerp

@@ -14,6 +14,8 @@ import numpy as np
 
 import mlkit  # noqa: F401  (before chainer: makes it import on this NumPy)
 from . import helpers as fx
+from mlkit.grading.check_helpers import (as_array, close, param_arrays, real_number,
+                                         same_params, softplus, type_name)
 from mlkit.grading.hints import expect
 from mlkit.grading.registry import Lesson
 
@@ -28,35 +30,19 @@ lesson.exercise("6.5", "The content loss")
 lesson.exercise("6.6", "The generator's loss: content plus adversarial")
 
 
-def _type_name(value):
-    return getattr(value, "type_name", type(value).__name__)
-
-
 def _number(nb, value, what):
     """``value`` (a number, a 0-d array or a scalar Variable) as a float, or a hint."""
-    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
-        return float(value)
+    number = real_number(value)
+    if number is not None:
+        return number
     if isinstance(value, np.ndarray) and value.size == 1:
         return float(value.reshape(()))
     expect(nb.isinstance(value, "chainer.Variable"),
-           f"{what} should return a number, got {_type_name(value)}")
+           f"{what} should return a number, got {type_name(value)}")
     array = np.asarray(nb.array(value))
     expect(array.size == 1, f"{what} should return one number, got an array of shape "
                             f"{array.shape}: take the mean")
     return float(array.reshape(()))
-
-
-def _array(nb, value, what):
-    """``value`` (an array or a Variable, here or in the worker) as a NumPy array, or a hint."""
-    if isinstance(value, np.ndarray):
-        return value
-    expect(nb.isinstance(value, "chainer.Variable") or nb.isinstance(value, "numpy.ndarray"),
-           f"{what} should be an array or a chainer.Variable, got {_type_name(value)}")
-    return np.asarray(nb.array(value))
-
-
-def _close(a, b, atol=1e-5, rtol=1e-4):
-    return np.shape(a) == np.shape(b) and np.allclose(a, b, atol=atol, rtol=rtol)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,15 +131,10 @@ BLOCK_PARAMS = ("/act/W", "/bn1/beta", "/bn1/gamma", "/bn2/beta", "/bn2/gamma", 
 OPTIONAL_PARAMS = ("/conv1/b", "/conv2/b")
 
 
-def _learner_params(nb, model):
-    return {name: np.asarray(nb.array(p.array)) for name, p in model.namedparams()
-            if p.array is not None}
-
-
 def _block(nb, channels):
     block = nb.ResidualBlock(channels)
     expect(nb.isinstance(block, "chainer.Link"),
-           f"ResidualBlock({channels}) should create a chainer.Chain, got {_type_name(block)}")
+           f"ResidualBlock({channels}) should create a chainer.Chain, got {type_name(block)}")
     if any(p.array is None for _, p in block.namedparams()):
         # Links made with in_channels None (L.Convolution2D(None, C, 3, pad=1)) get their
         # weights at the first call.
@@ -176,7 +157,7 @@ def _reference_block(p, x, skip=True):
 def residual_block_has_the_layers_and_keeps_the_shape(nb):
     channels = int(nb.rng.integers(3, 9))
     block = _block(nb, channels)
-    names = sorted(_learner_params(nb, block))
+    names = sorted(param_arrays(nb, block))
     missing = [n for n in BLOCK_PARAMS if n not in names]
     if "/act/W" in missing and not [n for n in missing if n != "/act/W"]:
         expect(False, "self.act should be a learned activation, L.PReLU((channels,)); with "
@@ -185,14 +166,15 @@ def residual_block_has_the_layers_and_keeps_the_shape(nb):
            f"name the layers conv1, bn1, act, conv2, bn2 as the exercise says (the lesson's "
            f"cells and this check use them): expected the parameters {list(BLOCK_PARAMS)}, "
            f"found {names}")
-    params = _learner_params(nb, block)
+    params = param_arrays(nb, block)
     expect(params["/conv1/W"].shape == (channels, channels, 3, 3)
            and params["/conv2/W"].shape == (channels, channels, 3, 3),
            f"ResidualBlock({channels}) needs two 3x3 convolutions from {channels} to {channels} "
            f"channels, weights of shape {(channels, channels, 3, 3)}; got "
            f"{params['/conv1/W'].shape} and {params['/conv2/W'].shape}")
     x = nb.rng.normal(size=(2, channels, 7, 6)).astype(np.float32)
-    y = _array(nb, block(x), "ResidualBlock(...)(x)")
+    y = as_array(nb, block(x), "ResidualBlock(...)(x)",
+                 expected="an array or a chainer.Variable")
     expect(y.shape == x.shape, f"a residual block keeps the shape: (2, {channels}, 7, 6) in, "
                                f"the same out (use pad=1 with the 3x3 kernels); got {y.shape}")
     expect(not np.allclose(y, x, atol=1e-4),
@@ -204,7 +186,7 @@ def residual_block_has_the_layers_and_keeps_the_shape(nb):
 def residual_block_adds_its_input(nb):
     channels = int(nb.rng.integers(3, 9))
     block = _block(nb, channels)
-    shapes = {name: value.shape for name, value in _learner_params(nb, block).items()}
+    shapes = {name: value.shape for name, value in param_arrays(nb, block).items()}
     rng = nb.rng
     params = {}
     for name, shape in shapes.items():
@@ -221,11 +203,12 @@ def residual_block_adds_its_input(nb):
            f"name the layers conv1, bn1, act (L.PReLU), conv2, bn2; found {sorted(params)}")
     nb.module(HELPERS).set_params(block, params)
     x = rng.normal(size=(3, channels, 6, 5)).astype(np.float32)
-    y = _array(nb, block(x.copy()), "ResidualBlock(...)(x)")
+    y = as_array(nb, block(x.copy()), "ResidualBlock(...)(x)",
+                 expected="an array or a chainer.Variable")
     expected = _reference_block(params, x)
-    if _close(y, expected, atol=1e-4):
+    if close(y, expected, atol=1e-4):
         return
-    if _close(y, _reference_block(params, x, skip=False), atol=1e-4):
+    if close(y, _reference_block(params, x, skip=False), atol=1e-4):
         expect(False, "your block returns bn2(conv2(...)) without the identity skip: return "
                       "x + self.bn2(self.conv2(h)), so the block learns only a correction to "
                       "its input")
@@ -284,18 +267,19 @@ def pixel_shuffle_equals_depth2space(nb):
         x = nb.rng.normal(size=(n, r * r * c, h, w)).astype(np.float32)
         result = nb.pixel_shuffle(x.copy(), r)
         _expect_by_hand(nb, result)
-        got = _array(nb, result, "pixel_shuffle(x, r)")
+        got = as_array(nb, result, "pixel_shuffle(x, r)",
+                       expected="an array or a chainer.Variable")
         expected = _depth2space(x, r)
-        if _close(got, expected):
+        if close(got, expected):
             continue
         expect(got.shape == expected.shape,
                f"pixel_shuffle of shape {x.shape} with r={r} should have shape "
                f"{expected.shape} (N, C, r*H, r*W); got {got.shape}")
-        if c > 1 and _close(got, _pytorch_order(x, r)):
+        if c > 1 and close(got, _pytorch_order(x, r)):
             expect(False, "you used PyTorch's channel order (channel c*r*r + i*r + j): Chainer's "
                           "F.depth2space puts channel (i*r + j)*C + c at output pixel "
                           "(c, r*y + i, r*x + j), so reshape to (N, r, r, C, H, W) first")
-        if _close(got, _swapped_order(x, r)):
+        if close(got, _swapped_order(x, r)):
             expect(False, "rows and columns of each r x r block are swapped: after reshaping "
                           "to (N, r, r, C, H, W) = (n, i, j, c, y, x), order the axes as "
                           "(n, c, y, i, x, j): the row offset i goes next to y, the column "
@@ -314,15 +298,15 @@ def pixel_shuffle_works_inside_a_network(nb):
     y = nb.pixel_shuffle(v, r)
     expect(nb.isinstance(y, "chainer.Variable"),
            "given a chainer.Variable, pixel_shuffle should return a Variable so that gradients "
-           f"flow through it (use F.reshape and F.transpose); got {_type_name(y)}")
-    expect(_close(np.asarray(nb.array(y)), _depth2space(x, r)),
+           f"flow through it (use F.reshape and F.transpose); got {type_name(y)}")
+    expect(close(np.asarray(nb.array(y)), _depth2space(x, r)),
            "given a chainer.Variable, pixel_shuffle should return the same values as "
            "F.depth2space")
     _expect_by_hand(nb, y)
     F = nb.module("chainer.functions")
     F.sum(F.square(y)).backward()         # pixel shuffle only moves values: d/dx = 2 x
     grad = v.grad
-    expect(grad is not None and _close(np.asarray(nb.array(grad)), 2 * x),
+    expect(grad is not None and close(np.asarray(nb.array(grad)), 2 * x),
            "no gradient flows back through your pixel_shuffle to its input: build the result "
            "from the Variable with F.reshape and F.transpose, not from its .array")
 
@@ -363,10 +347,6 @@ def _learner_steps(nb, case, steps):
     return fixtures.params(model), losses
 
 
-def _same(a, b):
-    return set(a) == set(b) and all(_close(a[k], b[k]) for k in a)
-
-
 @lesson.check("6.4", points=1, timeout=15)
 def train_step_returns_the_loss_and_lowers_it(nb):
     case = _step_case(nb.rng)
@@ -390,14 +370,14 @@ def train_step_updates_like_sgd(nb):
     case = _step_case(nb.rng)
     got, _ = _learner_steps(nb, case, 2)
     expected, _ = _reference_steps(case, 2)
-    if _same(got, expected):
+    if same_params(got, expected):
         return
     nan = any(np.isnan(v).any() for v in got.values())
     if nan:
         expect(False, "the weights became NaN: call model.cleargrads() before "
                       "loss.backward() on every step (Chainer accumulates gradients, and a "
                       "fresh parameter's gradient is NaN until it is cleared)")
-    expect(not _same(got, fx.params(fx.tiny_upscaler(case["W"], case["b"]))),
+    expect(not same_params(got, fx.params(fx.tiny_upscaler(case["W"], case["b"]))),
            "the weights did not change: after loss.backward() call optimizer.update()")
     expect(False, "after two steps the weights differ from two SGD steps on the pixel MSE "
                   "(forward, F.mean_squared_error, model.cleargrads(), loss.backward(), "
@@ -462,24 +442,20 @@ def content_loss_sends_gradients_to_the_generator(nb):
     loss = nb.content_loss(fixtures.features(*case["weights"]), sr, case["hr"].copy())
     expect(nb.isinstance(loss, "chainer.Variable"),
            "content_loss should return a chainer.Variable (the generator is trained through "
-           f"it), got {_type_name(loss)}: do not convert it with float() or .array")
+           f"it), got {type_name(loss)}: do not convert it with float() or .array")
     loss.backward()
     grad = sr.grad
     expect(grad is not None, "after content_loss(...).backward() the super-resolved images got "
                              "no gradient: compute the loss with Chainer functions on features(sr)")
     reference, variable = _reference_content(case)
     reference.backward()
-    expect(_close(np.asarray(nb.array(grad)), variable.grad, atol=1e-6),
+    expect(close(np.asarray(nb.array(grad)), variable.grad, atol=1e-6),
            "the gradient of your content loss with respect to sr differs from that of "
            "F.mean_squared_error(features(sr), features(hr))")
 
 
 # ---------------------------------------------------------------------------------------------
 # 6.6 the generator's combined loss
-
-def _softplus(z):
-    return np.logaddexp(0, np.asarray(z, np.float64))
-
 
 def _generator_case(rng):
     n = int(rng.integers(3, 9))
@@ -494,9 +470,9 @@ def _variable(nb, array):
 
 
 def _combined(content, logits, weight, kind="real"):
-    adversarial = {"real": _softplus(-logits).mean(),      # -log D(G(x)): the paper's
-                   "fake": _softplus(logits).mean(),       # -log(1 - D(G(x))): labels 0
-                   "saturating": -_softplus(logits).mean()}[kind]   # log(1 - D(G(x)))
+    adversarial = {"real": softplus(-logits).mean(),      # -log D(G(x)): the paper's
+                   "fake": softplus(logits).mean(),       # -log(1 - D(G(x))): labels 0
+                   "saturating": -softplus(logits).mean()}[kind]   # log(1 - D(G(x)))
     return float(content) + weight * float(adversarial)
 
 
@@ -547,10 +523,10 @@ def generator_loss_uses_the_real_label(nb):
     d_fake = fixtures.variable(logits)
     loss = nb.generator_loss(fixtures.variable(np.array(content)), d_fake, 1.0)
     expect(nb.isinstance(loss, "chainer.Variable"),
-           f"generator_loss should return a chainer.Variable, got {_type_name(loss)}")
+           f"generator_loss should return a chainer.Variable, got {type_name(loss)}")
     loss.backward()
     grad = np.asarray(nb.array(d_fake.grad))
     expected = -(1 / (1 + np.exp(logits.astype(np.float64)))) / len(logits)
-    expect(_close(grad, expected, atol=1e-6),
+    expect(close(grad, expected, atol=1e-6),
            "the gradient with respect to the discriminator's logits differs from that of "
            "F.sigmoid_cross_entropy(d_fake, ones)")

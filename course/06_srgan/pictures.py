@@ -2,7 +2,7 @@
 bicubic and the shipped SRResNet, next to the original, each with its Y-PSNR on the whole photo
 and a zoomed inset.
 
-    .venv/bin/python docs/make_lesson6_pictures.py [--out docs/img/lesson6.png]
+    .venv/bin/python course/06_srgan/pictures.py [--out docs/img/lesson6.png]
 
 It uses the shipped model (``mlkit.models.srgan.shipped_generator``), so it needs no training
 and runs in well under a minute on a CPU. The protocol is the lesson's (Y channel, border = 2).

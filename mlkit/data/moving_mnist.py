@@ -44,7 +44,6 @@ in, that every array is made through ``xp``).
 """
 import math
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -53,7 +52,6 @@ import chainer
 import numpy
 
 from mlkit.atomic import atomic_write
-from mlkit.data.idx import MnistFileError, read_idx
 from mlkit.data.mnist import (ChecksumMismatch, DownloadFailed, default_cache_dir, fetch_file,
                               load_mnist)
 
@@ -104,6 +102,20 @@ class Motion(NamedTuple):
     image_index: object
 
 
+def check_images(images):
+    """``images`` as uint8 digit images (M, h, w) on the host; :class:`MovingMnistError` says
+    what is wrong otherwise."""
+    images = _to_host(images)
+    if not isinstance(images, numpy.ndarray) or images.ndim != 3 or min(images.shape) == 0:
+        shape = getattr(images, "shape", type(images).__name__)
+        raise MovingMnistError(f"images must be an array of digit images (M, h, w), not {shape}")
+    if images.dtype != numpy.uint8:
+        raise MovingMnistError(
+            f"images must be uint8 (0-255), not {images.dtype}; for floats in [0, 1] pass "
+            "(images * 255).round().astype(numpy.uint8)")
+    return images
+
+
 class MovingMnist:
     """A Moving MNIST generator: the digit images plus the physics settings.
 
@@ -138,7 +150,7 @@ class MovingMnist:
             mn = load_mnist(source=mnist, quiet=quiet)
             images = mn.train_images if split == "train" else mn.test_images
             source = f"MNIST {split} ({mn.source}, {len(images):,} images)"
-        self.images = _check_images(images)
+        self.images = check_images(images)
         self.source = source or f"{len(self.images):,} given images"
         digit_shape = self.images.shape[1:]
         if digit_shape[0] > self.canvas[0] or digit_shape[1] > self.canvas[1]:
@@ -461,78 +473,6 @@ def _public_file(folder, url, sha256, quiet):
     return load_sequences(target, mmap=True)
 
 
-# ---------------------------------------------------------------------- the command line
-
-def add_cli_arguments(parser):
-    """The arguments of ``mlkit moving-mnist`` (see :func:`run_cli`)."""
-    parser.description = (
-        "Write Moving MNIST sequences (Srivastava et al. 2015) to a .npy file: uint8, shape "
-        "(frames, sequences, size, size) as the public mnist_test_seq.npy. The same settings "
-        "and seed always give the same file.")
-    parser.add_argument("--out", required=True, metavar="FILE", help="the .npy file to write")
-    parser.add_argument("--sequences", required=True, type=int, metavar="N",
-                        help="how many sequences")
-    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, metavar="T",
-                        help="frames per sequence (default %(default)s)")
-    parser.add_argument("--digits", type=int, default=DEFAULT_DIGITS, metavar="K",
-                        help="digits per sequence (default %(default)s)")
-    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, metavar="S",
-                        help="canvas height and width in pixels (default %(default)s)")
-    parser.add_argument("--step-length", type=float, metavar="L",
-                        help="pixels per frame (default a tenth of the free range: 3.6 for 64)")
-    parser.add_argument("--seed", type=int, default=0, metavar="X", help="default %(default)s")
-    parser.add_argument("--source", metavar="IDX_GZ",
-                        help="take the digits from this IDX image file instead of MNIST")
-    parser.add_argument("--split", choices=SPLITS,
-                        help="the MNIST split the digits come from (default train)")
-    parser.add_argument("--channel-axis", action="store_true",
-                        help="write (T, N, 1, H, W) instead of (T, N, H, W)")
-
-
-def run_cli(args, *, usage_error=2, failure=1):
-    """Run ``mlkit moving-mnist`` with parsed ``args``; returns the exit code. Every error is one
-    line on stderr; no output file is left unless the whole file was written."""
-    def fail(message, code):
-        print(f"mlkit moving-mnist: {message}", file=sys.stderr)
-        return code
-
-    for name in ("sequences", "frames", "digits", "size"):
-        value = getattr(args, name)
-        if value <= 0:
-            return fail(f"--{name} must be a positive number, not {value}", usage_error)
-    if args.seed < 0:
-        return fail(f"--seed must be 0 or more, not {args.seed}", usage_error)
-    if args.source and args.split:
-        return fail("give --source or --split, not both (--split picks the MNIST split)",
-                    usage_error)
-    images = None
-    if args.source:
-        try:
-            images = _check_images(read_idx(args.source))
-        except (OSError, MnistFileError, MovingMnistError) as error:
-            return fail(f"cannot read digits from {args.source}: {_message(error)}", failure)
-    try:
-        generator = MovingMnist(images, split=args.split or "train", frames=args.frames,
-                                digits=args.digits, size=args.size,
-                                step_length=args.step_length)
-    except MovingMnistError as error:  # the numbers given do not make sense together
-        return fail(str(error), usage_error)
-    except MnistFileError as error:  # a damaged MNIST cache
-        return fail(str(error), failure)
-    if args.source:
-        generator.source = f"{args.source} ({len(images):,} images)"
-    try:
-        generator.save(args.out, args.sequences, args.seed, channel_axis=args.channel_axis,
-                       progress=args.sequences >= 1000)
-    except OSError as error:
-        # strerror only: the file named in the error is the temporary file, not args.out.
-        return fail(f"cannot write {args.out}: {error.strerror or error}", failure)
-    layout = (args.frames, args.sequences) + ((1,) if args.channel_axis else ()) \
-        + generator.canvas
-    print(f"wrote {args.out}: uint8 {layout}, digits from {generator.source}, seed {args.seed}")
-    return 0
-
-
 # ---------------------------------------------------------------------- helpers
 
 def _uniform(seed, indices, stream, xp):
@@ -570,18 +510,6 @@ def _to_host(array):
     return array if isinstance(array, numpy.ndarray) else chainer.backend.CpuDevice().send(array)
 
 
-def _check_images(images):
-    images = _to_host(images)
-    if not isinstance(images, numpy.ndarray) or images.ndim != 3 or min(images.shape) == 0:
-        shape = getattr(images, "shape", type(images).__name__)
-        raise MovingMnistError(f"images must be an array of digit images (M, h, w), not {shape}")
-    if images.dtype != numpy.uint8:
-        raise MovingMnistError(
-            f"images must be uint8 (0-255), not {images.dtype}; for floats in [0, 1] pass "
-            "(images * 255).round().astype(numpy.uint8)")
-    return images
-
-
 def _check_sequences(array, what):
     if array.dtype != numpy.uint8 or array.ndim not in (4, 5) or (
             array.ndim == 5 and array.shape[2] != 1):
@@ -608,9 +536,3 @@ def _seed(value):
     if value > _MASK64:
         raise MovingMnistError(f"seed must be below 2**64, not {value}")
     return value
-
-
-def _message(error):
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror + (f": {error.filename}" if error.filename else "")
-    return str(error)

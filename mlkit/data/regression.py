@@ -12,6 +12,7 @@ shapes Chainer's ``L.Linear`` and ``F.mean_squared_error`` expect. Every sampler
 import dataclasses
 
 import numpy
+from sklearn.preprocessing import StandardScaler
 
 from mlkit.device import to_numpy
 
@@ -79,40 +80,34 @@ def train_val_split(*arrays, val_fraction=0.25, seed=0):
     return tuple(a[train] for a in arrays), tuple(a[val] for a in arrays)
 
 
-class Standardizer:
-    """Per column: ``z = (x - mean) / std``, with mean and std measured once, on training data.
+class Standardizer(StandardScaler):
+    """Per column: ``z = (x - mean) / std``, with mean and std measured once, on training data:
+    scikit-learn's ``StandardScaler`` (``mean_``, ``scale_``), in the course's types.
 
     Fit it on the training split only and apply the same numbers to validation and test data:
     statistics taken from the test data would leak it into the model, and would describe a
     different scale than the one the model was trained on.
 
-    A column with zero spread gets std 1 (it becomes all zeros rather than NaN).
+    What it adds: inputs on any device (a GPU array is copied to the host), statistics and the
+    arithmetic in float64 whatever the input, results as float32 (what Chainer's layers take),
+    and a ``RuntimeError`` when it is used before ``fit``. A column with zero spread gets std 1
+    (it becomes all zeros rather than NaN).
     """
 
-    def __init__(self):
-        self.mean = self.std = None
-
-    def fit(self, x):
-        x = to_numpy(x).astype(numpy.float64)
-        self.mean = x.mean(axis=0)
-        std = x.std(axis=0)
-        self.std = numpy.where(std > 0, std, 1.0)
-        return self
+    def fit(self, x, y=None):
+        return super().fit(to_numpy(x).astype(numpy.float64))
 
     def _fitted(self):
-        if self.mean is None:
+        if not hasattr(self, "scale_"):
             raise RuntimeError("call fit(x_train) before transform / inverse_transform")
 
-    def transform(self, x):
+    def transform(self, x, copy=None):
         self._fitted()
-        return ((to_numpy(x) - self.mean) / self.std).astype(numpy.float32)
+        return super().transform(to_numpy(x).astype(numpy.float64)).astype(numpy.float32)
 
-    def inverse_transform(self, z):
+    def inverse_transform(self, z, copy=None):
         self._fitted()
-        return (to_numpy(z) * self.std + self.mean).astype(numpy.float32)
-
-    def fit_transform(self, x):
-        return self.fit(x).transform(x)
+        return super().inverse_transform(to_numpy(z).astype(numpy.float64)).astype(numpy.float32)
 
 
 @dataclasses.dataclass

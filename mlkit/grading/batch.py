@@ -1,9 +1,10 @@
 """Grading a class: many notebooks, several at a time, one report each.
 
-``grade_many`` grades notebooks in parallel (``jobs`` grading processes, each driving its own
-sandboxed worker); a submission that cannot be graded becomes a report with an ``error`` and
-never stops the others. ``shard`` splits a folder between the machines of a batch scheduler:
-``--shard I/N`` takes every N-th notebook, starting at the I-th (from 0), of the sorted list.
+``grade_many`` grades notebooks in parallel (``jobs`` grading processes, each keeping its own
+zygote, which forks a fresh sandboxed worker for each notebook); a submission that cannot be
+graded becomes a report with an ``error`` and never stops the others. ``shard`` splits a folder
+between the machines of a batch scheduler: ``--shard I/N`` takes every N-th notebook, starting
+at the I-th (from 0), of the sorted list.
 """
 import concurrent.futures
 import multiprocessing

@@ -38,3 +38,13 @@ def two_layer(W1, b1, W2, b2):
 def params(model):
     """``{name: array}`` of a link's parameters (copies)."""
     return {name: np.array(p.array, copy=True) for name, p in sorted(model.namedparams())}
+
+
+def set_params(model, params, missing_ok=False):
+    """Copy ``params`` ({name: array}, the names of ``model.namedparams()``) into ``model``; a
+    name that ``params`` lacks is a KeyError, or, with ``missing_ok``, left as it is."""
+    for name, param in model.namedparams():
+        if missing_ok and name not in params:
+            continue
+        param.array[...] = np.asarray(params[name], param.dtype)
+    return model

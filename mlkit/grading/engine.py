@@ -1,18 +1,25 @@
-"""The grading engine: one notebook in, one report out. ``mlkit grade``, ``mlkit.check`` and
-``pytest --notebook`` all come here.
+"""The grading engine: one notebook in, one report out. ``mlkit grade`` (through
+:mod:`mlkit.grading.batch`) and ``pytest --notebook`` (:mod:`mlkit.grading.pytest_plugin`) come
+here; ``mlkit.check`` runs the same checks in the learner's kernel instead
+(:mod:`mlkit.grading.instant`).
 
 The engine (this process) owns the lesson's checks, the points possible (every check of the
 lesson, always), the verdicts and the report. A learner's code runs only in a worker process
-(:mod:`mlkit.grading.worker`), sandboxed when the machine allows (:mod:`mlkit.grading.sandbox`):
+(:mod:`mlkit.grading.worker`), forked by a zygote that is sandboxed when the machine allows
+(:mod:`mlkit.grading.sandbox`):
 
-    1. start a worker; run the setup cells, then each exercise cell, each with a time limit
-    2. for each check: reset the worker's chainer.config and random state, run the check here
-       with ``nb`` talking to the worker, under a wall-clock deadline and a CPU-time limit
-    3. end the worker and everything it started
+    1. start a zygote (or reuse the one kept for batch grading); it imports the course's
+       libraries while this process reads the notebook (:mod:`mlkit.grading.submission`) and
+       the lessons' checks (:mod:`mlkit.grading.registry`)
+    2. fork a worker; run the setup cells, then each exercise cell, each with a time limit
+    3. for each check: reset the worker's chainer.config and random state, run the check here
+       with ``nb`` (a :class:`~mlkit.grading.remote.RemoteNotebook`) talking to the worker,
+       under a wall-clock deadline and a CPU-time limit
+    4. end the worker and everything it started (and the zygote, unless it is kept)
 
 Whatever a learner's code does (raise SystemExit, call os._exit, hang in C, eat all memory,
 swallow signals, tamper with the worker) costs the exercise it happened in: the engine ends that
-worker, starts a fresh one, runs the cells again without the one that broke it, and goes on.
+worker, forks a fresh one, runs the cells again without the one that broke it, and goes on.
 """
 import dataclasses
 import os
@@ -23,8 +30,8 @@ from pathlib import Path
 
 from mlkit.grading import course, registry, remote, sandbox
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, hint_for
-from mlkit.grading.notebook import SubmissionError, read
 from mlkit.grading.report import Outcome, failed_report, make_report
+from mlkit.grading.submission import SubmissionError, read
 
 CELL_TIMEOUT = 60          # seconds of wall and CPU time for one cell
 MEMORY = 4 * 2**30         # bytes of address space for a worker
@@ -34,6 +41,9 @@ SUBMISSION_SECONDS = 900   # seconds of wall time for one whole submission
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
+    """What one submission may use: seconds per cell, bytes of memory and seconds of CPU per
+    worker, seconds of wall time for the whole submission."""
+
     cell_timeout: float = CELL_TIMEOUT
     memory: int = MEMORY
     cpu_total: int = WORKER_CPU_TOTAL
@@ -58,7 +68,7 @@ def worker_environment():
 
 
 class Session:
-    """The worker for one submission, restarted (with the cells run again) when it is lost."""
+    """The worker for one submission, forked again (with the cells run again) when it is lost."""
 
     def __init__(self, submission, zygote, limits):
         self.submission, self.zygote, self.limits = submission, zygote, limits
@@ -205,17 +215,19 @@ class Session:
 
 
 def start_zygote(kind, limits, wait=True):
-    """A zygote for sandbox ``kind``: the parent of every worker of one grading process."""
+    """A :class:`~mlkit.grading.remote.ZygoteHandle` on a new zygote for sandbox ``kind``: the
+    parent of every worker of one grading process."""
     scratch = None if kind == "bwrap" else tempfile.mkdtemp(prefix="mlkit-grade-")
     command = sandbox.wrap(remote.zygote_command(), kind,
                            extra_read_only=[os.environ.get("MLKIT_DATA")])
-    zygote = remote.Zygote(command, worker_environment(), cpu_total=limits.cpu_total,
-                           memory=limits.memory, scratch=scratch, wait=wait)
+    zygote = remote.ZygoteHandle(command, worker_environment(), cpu_total=limits.cpu_total,
+                                 memory=limits.memory, scratch=scratch, wait=wait)
     zygote.scratch = scratch
     return zygote
 
 
 def close_zygote(zygote):
+    """End the zygote and its workers; remove its scratch folder."""
     zygote.close()
     if getattr(zygote, "scratch", None):
         shutil.rmtree(zygote.scratch, ignore_errors=True)

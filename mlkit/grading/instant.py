@@ -1,14 +1,13 @@
 """``mlkit.check("1.3")``: the grader's verdict on one exercise, inside the notebook, at once.
 
 The very checks that grade a submission run here in the learner's own kernel, with ``nb`` a
-:class:`LocalNotebook` over the notebook's names. Running in-process can only fool the
-person who runs it; the grade that counts comes from ``mlkit grade``, where the learner's code
-runs in a sandboxed worker and the verdicts are made outside it.
+:class:`LocalNotebook` over the notebook's names (the API a check uses:
+:mod:`mlkit.grading.notebook_api`). Running in-process can only fool the person who runs it; the
+grade that counts comes from ``mlkit grade``, where the learner's code runs in a sandboxed
+worker and the verdicts are made outside it (:mod:`mlkit.grading.engine`).
 """
 import contextlib
-import copy
 import importlib
-import secrets
 import signal
 import threading
 import time
@@ -16,53 +15,35 @@ import warnings
 
 import numpy
 
+from mlkit.device import seed as seed_everything, to_numpy
 from mlkit.grading import registry
-from mlkit.grading.hints import ExerciseTimeout, Hint, hint_for
+from mlkit.grading.hints import ExerciseTimeout, hint_for
+from mlkit.grading.notebook_api import MISSING, Notebook
 from mlkit.grading.report import Outcome, format_table, summarize
 
 
-class LocalNotebook:
-    """The notebook a check sees, when it runs in the learner's kernel."""
+class LocalNotebook(Notebook):
+    """The notebook a check sees when it runs in the learner's kernel: the learner's own
+    objects, from the namespace ``namespace`` (the notebook's globals)."""
 
     mode = "local"
 
     def __init__(self, namespace):
         self._namespace = namespace
-        self.rng = numpy.random.default_rng(secrets.randbits(64))
+        super().__init__()
 
-    def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
-        try:
-            return self._namespace[name]
-        except KeyError:
-            raise Hint(f"`{name}` is not defined in your notebook; define it in its exercise "
-                       "cell (keep the name exactly as given)") from None
+    def _global(self, name):
+        return self._namespace.get(name, MISSING)
 
     def module(self, name):
         return importlib.import_module(name)
 
-    def isinstance(self, value, type_path):
-        module, _, name = type_path.rpartition(".")
-        return isinstance(value, getattr(importlib.import_module(module), name))
-
-    def type_names(self, value):
-        return [f"{k.__module__}.{k.__qualname__}" for k in type(value).__mro__]
-
-    def deepcopy(self, value):
-        return copy.deepcopy(value)
-
-    def keep(self, value):
-        return value
-
     def array(self, value):
-        from mlkit.device import to_numpy
         # a snapshot, as the grader gets: later in-place changes must not show in it
         return numpy.array(to_numpy(getattr(value, "array", value)), copy=True)
 
     def seed(self, value):
-        import mlkit
-        mlkit.seed(int(value))
+        seed_everything(int(value))
 
     def using_config(self, name, value):
         import chainer
@@ -107,8 +88,7 @@ def _fresh_state():
         with chainer.using_config("train", True), chainer.using_config("enable_backprop", True), \
                 chainer.using_config("type_check", True), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import mlkit
-            mlkit.seed(0)
+            seed_everything(0)
             yield
     finally:
         numpy.random.set_state(numpy_state)
@@ -116,6 +96,8 @@ def _fresh_state():
 
 
 def run_local(check, notebook):
+    """One check's :class:`Outcome` on a :class:`LocalNotebook`, in the grader's fresh state and
+    under the check's time limit."""
     try:
         with _fresh_state(), time_limit(check.timeout):
             check.function(notebook)
@@ -142,6 +124,8 @@ class Verdict:
 
 
 def check_now(exercise_id, namespace):
+    """Run every check of exercise ``exercise_id`` on the notebook whose globals are
+    ``namespace``; print the grade table and return it as a :class:`Verdict`."""
     exercise_id = str(exercise_id)
     try:
         lesson = registry.lesson(int(exercise_id.split(".")[0]))

@@ -1,7 +1,9 @@
 """What crosses between the grader and the worker that runs a learner's code: plain data only.
 
-Messages are length-prefixed JSON frames (4-byte big-endian length, then UTF-8 JSON). Values
-inside them are encoded by :func:`encode` into JSON with a few tagged forms::
+Messages between the grader and a worker are length-prefixed JSON frames (4-byte big-endian
+length, then UTF-8 JSON); the zygote's control socket, which never carries a learner's values,
+has one bare JSON object per packet instead. Values inside the frames are encoded by
+:func:`encode` into JSON with a few tagged forms::
 
     None, bool, int, float, str          as themselves (NaN and infinities as tagged floats)
     tuple, list, dict                    tagged containers of encoded values

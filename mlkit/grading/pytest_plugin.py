@@ -3,6 +3,8 @@
     pytest tests/lessons/test_lessons.py              # grades the reference solutions
     pytest tests/lessons/test_lessons.py --notebook my_copy.ipynb     # grades yours
 
+Installing mlkit registers it (the ``pytest11`` entry point ``mlkit_grading``); the test that
+grades is :func:`mlkit.grading.suite.test_exercise`, which a test file imports to collect it.
 The notebook is graded once by the grading engine (learner code in a sandboxed worker, see
 :mod:`mlkit.grading.engine`); every check is then one test, marked
 ``@pytest.mark.exercise("1.2")``, so ``-m`` and ``-k`` select exercises. A failing check reports
@@ -13,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from mlkit.grading import engine, registry
-from mlkit.grading.notebook import SubmissionError, lesson_number, read_json
 from mlkit.grading.report import format_table
+from mlkit.grading.submission import SubmissionError, lesson_number, read_json
 
 REPORTS = pytest.StashKey[dict]()
 

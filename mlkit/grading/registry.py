@@ -11,8 +11,9 @@ A lesson's checks live in its folder of the course, ``course/NN_name/checks.py``
         y = nb.make_and_model()(nb.rng.normal(size=(4, 2)).astype(np.float32))
         expect(y.shape == (4, 2), f"expected scores of shape (4, 2), got {y.shape}")
 
-``nb`` is the learner's notebook (see :mod:`mlkit.grading.remote`): its names read as
-attributes. A check passes by returning and fails by raising; ``expect`` fails with a hint.
+``nb`` is the learner's notebook (all it offers: :mod:`mlkit.grading.notebook_api`): its names
+read as attributes. A check passes by returning and fails by raising; ``expect`` fails with a
+hint. Helpers that the checks of several lessons use are in :mod:`mlkit.grading.check_helpers`.
 
 Instructors add hidden checks in the same form, in files ``lessonNN*.py`` of a folder given as
 ``mlkit grade --checks DIR``; such a file starts with ``lesson = extend(N)`` (``from
@@ -27,6 +28,8 @@ from mlkit.grading import course
 
 @dataclasses.dataclass
 class Check:
+    """One check: ``function(nb)`` passes by returning; it earns ``points`` for ``exercise``."""
+
     lesson: int
     exercise: str
     name: str
@@ -41,6 +44,9 @@ class Check:
 
 
 class Lesson:
+    """A lesson's exercises and their checks, as its ``checks.py`` declares them; ``notebook``
+    is the name of its folder in the course (``01_logic_gates``)."""
+
     def __init__(self, number, title, notebook):
         self.number, self.title, self.notebook = number, title, notebook
         self.folder = None    # the lesson's folder in the course, set when the course is read

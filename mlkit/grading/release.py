@@ -28,7 +28,7 @@ import nbformat
 
 from mlkit.atomic import write_text
 from mlkit.grading import course
-from mlkit.grading.notebook import cell_role, lesson_number
+from mlkit.grading.submission import cell_role, lesson_number
 
 # The notebook metadata JupyterLab's Python kernel reports when it starts, less the Python
 # version (which differs between machines; mlkit.lab fills it in for the course's own server).

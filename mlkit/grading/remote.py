@@ -1,5 +1,13 @@
 """The grader's side of the worker: start it, ask it things with a deadline, end it.
 
+    ZygoteHandle     the grader's handle on the zygote: the process (sandboxed where the
+                     machine allows) that imports the course's libraries once and forks the
+                     workers; its side is :class:`mlkit.grading.worker.ZygoteServer`
+    ForkedWorker     the grader's handle on one worker, the process that runs a learner's code;
+                     its side is :class:`mlkit.grading.worker.Worker`
+    RemoteNotebook   ``nb`` while grading (:mod:`mlkit.grading.notebook_api`)
+    Remote           a handle to an object that stays in the worker
+
 Checks see the learner's notebook as ``nb`` (a :class:`RemoteNotebook`): ``nb.make_model()``
 asks the worker to call the learner's ``make_model``; what comes back is plain data (numbers,
 strings, NumPy arrays, containers of them) or a :class:`Remote` handle to an object that stays
@@ -10,7 +18,6 @@ import collections
 import contextlib
 import json
 import os
-import secrets
 import select
 import signal
 import socket
@@ -22,9 +29,10 @@ import time
 import numpy
 
 from mlkit.grading import protocol
-from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError
+from mlkit.grading.hints import ExerciseTimeout, LearnerError
+from mlkit.grading.notebook_api import MISSING, Notebook
 
-START_TIMEOUT = 120      # seconds for the worker to import the course's libraries
+START_TIMEOUT = 120      # seconds for the zygote to import the libraries, or a worker to start
 
 
 class WorkerLost(Exception):
@@ -35,9 +43,12 @@ class WorkerLost(Exception):
         self.reason = reason
 
 
-class Zygote:
-    """The process that imports the course's libraries once (in the sandbox) and forks a fresh
-    worker for each submission, and again after a worker is lost. It runs no learner code."""
+class ZygoteHandle:
+    """The grader's handle on the zygote: the process (``command``, sandboxed where the machine
+    allows) that imports the course's libraries once and forks a fresh worker for each
+    submission, and again after a worker is lost. It runs no learner code. Requests go as JSON
+    over a control socket (the zygote's standard input); a worker's socket is passed along with
+    the ``fork`` request."""
 
     def __init__(self, command, environment, cpu_total=None, memory=None, scratch=None,
                  wait=True):
@@ -136,7 +147,8 @@ class Zygote:
 
 
 class ForkedWorker:
-    """One worker: the process that runs one learner's cells, forked by the :class:`Zygote`."""
+    """The grader's handle on one worker, the process that runs one learner's cells, forked by
+    the zygote: requests and answers are :mod:`mlkit.grading.protocol` frames on ``channel``."""
 
     def __init__(self, zygote, channel, pid):
         self.zygote, self.channel, self.pid = zygote, channel, pid
@@ -285,15 +297,17 @@ class Remote:
         return self._type
 
 
-class RemoteNotebook:
-    """A learner's notebook as checks see it while grading: its names are attributes."""
+class RemoteNotebook(Notebook):
+    """The notebook a check sees while grading: the learner's code runs in the worker of
+    ``session`` (an :class:`mlkit.grading.engine.Session`); values that are not plain data
+    stay there and come back as :class:`Remote` handles."""
 
     mode = "grader"
 
     def __init__(self, session):
         self._session = session
         self._interned = {}
-        self.rng = numpy.random.default_rng(secrets.randbits(64))
+        super().__init__()
 
     # -- the protocol --------------------------------------------------------------------------
     def _proxy(self, description):
@@ -321,50 +335,44 @@ class RemoteNotebook:
             self._session.lose(f"the worker's answer could not be read ({error})")
 
     def forget_handles(self):
+        """Drop this side's handles (the worker drops its objects on ``release``)."""
         self._interned.clear()
 
-    # -- what checks use -------------------------------------------------------------------
-    def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+    # -- the Notebook interface: handles go to the worker, plain data is served here -----------
+    def _global(self, name):
         try:
             return self._ask("global", name=name)
         except LearnerError as error:
             if error.is_a("NameError"):
-                raise Hint(f"`{name}` is not defined in your notebook; define it in its "
-                           "exercise cell (keep the name exactly as given)") from None
+                return MISSING
             raise
 
     def module(self, name):
-        """The worker's module ``name`` (to build objects there: ``nb.module('chainer.links')``)."""
         return self._ask("module", name=name)
 
     def isinstance(self, value, type_path):
-        """``isinstance(value, <type_path>)``, asked where the value lives."""
         if not isinstance(value, Remote):
-            return _local_isinstance(value, type_path)
+            return super().isinstance(value, type_path)
         return bool(self._ask("isinstance", target=value, type=type_path))
 
     def type_names(self, value):
         if not isinstance(value, Remote):
-            return [f"{k.__module__}.{k.__qualname__}" for k in type(value).__mro__]
+            return super().type_names(value)
         return list(self._ask("type", target=value))
 
     def deepcopy(self, value):
         if not isinstance(value, Remote):
-            import copy
-            return copy.deepcopy(value)
+            return super().deepcopy(value)
         return self._ask("deepcopy", target=value)
 
     def keep(self, value):
-        """``value`` (an array, say) made in the worker and kept there, so that a learner's
-        function can change it in place and the check can look afterwards."""
+        """``value`` (an array, say) made in the worker and kept there, even plain data."""
         return self._ask("keep", target=value)
 
     def array(self, value):
-        """``value`` as a NumPy array (a Variable's data, a CuPy array copied to the host)."""
         if isinstance(value, Remote):
             return self._ask("array", target=value)
+        # plain data decoded from an answer belongs to the check already: no copy needed
         value = getattr(value, "array", value)
         return numpy.asarray(value)
 
@@ -373,7 +381,6 @@ class RemoteNotebook:
 
     @contextlib.contextmanager
     def using_config(self, name, value):
-        """``chainer.using_config(name, value)`` in the worker, for the calls inside."""
         old = self._ask("config", name=name, value=value)
         try:
             yield
@@ -381,11 +388,6 @@ class RemoteNotebook:
             self._ask("config", name=name, value=old)
 
 
-def _local_isinstance(value, type_path):
-    import importlib
-    module, _, name = type_path.rpartition(".")
-    return isinstance(value, getattr(importlib.import_module(module), name))
-
-
 def zygote_command():
+    """The command that starts the zygote (:func:`mlkit.grading.worker.zygote_main`)."""
     return [sys.executable, "-E", "-s", "-m", "mlkit.grading.worker"]

@@ -4,7 +4,8 @@ A report is a dict::
 
     {"notebook": path, "lesson": 1, "title": ..., "earned": 22, "possible": 24,
      "exercises": [{"id": "1.1", "title": ..., "earned": 2, "possible": 2, "hints": []}, ...],
-     "error": "" or why it could not be graded, "notes": [...], "sandbox": "bwrap" or "none"}
+     "error": "" or why it could not be graded, "notes": [...], "sandbox": "bwrap" or "none",
+     "outcomes": {check id: {"passed": bool, "hint": str}}}
 
 ``possible`` is always every check of the lesson, whatever the notebook did.
 """

@@ -1,17 +1,19 @@
-"""Where the worker runs: inside bubblewrap when this machine has it, else as a plain process.
+"""Where the workers run: inside bubblewrap when this machine has it, else as plain processes.
 
-The sandbox (``bwrap``) gives a learner's code::
+The zygote (:mod:`mlkit.grading.worker`) is started inside the sandbox, and the workers it forks
+stay there. The sandbox (``bwrap``) gives a learner's code::
 
     a read-only view of the system, Python and the course's library   (nothing else of the disk)
-    its own empty, writable scratch folder as HOME and working folder  (gone afterwards)
-    no network, its own process tree (killed with the worker), an unprivileged user
     of the course, only each lesson's helpers.py                       (no checks, no answers)
+    the data folder MLKIT_DATA, read-only, when it is set
+    an empty, writable scratch folder as HOME and working folder       (gone afterwards)
+    no network, its own process tree (killed with the zygote), an unprivileged user
 
 so it cannot read or write other submissions, the notebook file itself, the solutions, or the
 instructor's hidden checks. ``MLKIT_SANDBOX`` chooses: ``auto`` (the default: bubblewrap when it
 works here), ``bwrap`` (required: refuse to grade without it) or ``none``. Without a sandbox the
-worker still gets its process limits (CPU time, memory, a wall-clock backstop) and is killed
-with its whole process group afterwards.
+workers still get their process limits (CPU time, memory, file size, a wall-clock backstop) and
+are killed with their whole process group afterwards.
 """
 import functools
 import os
@@ -26,8 +28,8 @@ class SandboxUnavailable(RuntimeError):
 
 
 def _mlkit_folder():
-    import mlkit
-    return Path(mlkit.__file__).resolve().parent
+    """The ``mlkit`` package folder (this file is ``mlkit/grading/sandbox.py``)."""
+    return Path(__file__).resolve().parents[1]
 
 
 def _course_helpers():

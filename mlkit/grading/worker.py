@@ -1,14 +1,20 @@
-"""The worker: the only process that runs a learner's code (``python -m mlkit.grading.worker``).
+"""The worker, the only process that runs a learner's code, and the zygote that forks it.
 
-It starts inside the sandbox (see :mod:`mlkit.grading.sandbox`), imports the course's libraries,
-then answers requests from the grader, one at a time, over its standard input and output:
-run this cell, look up that name, call this function with these arguments, read that attribute.
-Results go back as plain data or as handles to objects that stay here (see
-:mod:`mlkit.grading.protocol`). It decides nothing: every verdict is made by the grader from
-what it answers, so a learner's code that tampers with this process can only change its own
-answers, never the points; and the course's libraries are put back before each of the grader's
-requests (:class:`Libraries`), so a monkeypatch cannot make the worker's Chainer lie about them.
-A cell's ``print`` output goes to standard error, never to the channel.
+``python -m mlkit.grading.worker`` starts the zygote (:func:`zygote_main`), inside the sandbox
+when there is one (see :mod:`mlkit.grading.sandbox`). It imports the course's libraries and each
+lesson's helpers once, records them (:class:`Libraries`), then serves the grader's requests on
+the control socket it has as standard input (:class:`ZygoteServer`: fork a worker, report how a
+worker ended, kill one, clean up after a submission). It runs no learner code.
+
+Each worker (:class:`Worker`) is forked from the zygote with a socket of its own and answers the
+grader's requests on it, one at a time, as :mod:`mlkit.grading.protocol` frames: run this cell,
+look up that name, call this function with these arguments, read that attribute. Results go
+back as plain data or as handles to objects that stay here. It decides nothing: every verdict
+is made by the grader from what it answers, so a learner's code that tampers with this process
+can only change its own answers, never the points; and the course's libraries are put back
+before each of the grader's requests but a cell (:class:`Libraries`), so a monkeypatch cannot
+make the worker's Chainer lie about them. Standard output goes to standard error, so a cell's
+``print`` never reaches a channel.
 """
 import copy
 import importlib
@@ -46,9 +52,9 @@ class Libraries:
     each request of the grader but a cell's.
 
     Checks compare answers in the grader; but some ask the worker's libraries to do something
-    with an answer (``F.sum(result).backward()``, ``model.cleargrads()``, a fixture's
+    with an answer (``F.sum(result).backward()``, ``model.cleargrads()``, a lesson helper's
     ``params(model)``, ``isinstance``). A learner's code that monkeypatches
-    ``chainer.Variable.backward``, ``chainer.functions.sum``, a fixture, a builtin or
+    ``chainer.Variable.backward``, ``chainer.functions.sum``, a lesson helper, a builtin or
     ``sys.modules['chainer']`` (in a cell, or inside a function the check calls) would make
     those answers lie; so every function, class, module and descriptor of the modules of
     :data:`PROTECTED` (and of their classes) is put back before the next request runs.
@@ -111,6 +117,10 @@ LIBRARIES = Libraries()      # filled by the zygote, before any worker exists
 
 
 class Worker:
+    """Serves the grader's requests (``op_<name>`` methods) on ``channel_in`` and
+    ``channel_out`` (binary files over the worker's socket); the learner's cells run in a
+    fresh ``__main__`` whose namespace is :attr:`namespace`."""
+
     def __init__(self, channel_in, channel_out):
         self.channel_in, self.channel_out = channel_in, channel_out
         self.main = types.ModuleType("__main__")
@@ -412,7 +422,12 @@ def _serve_child(channel, scratch):
     os._exit(0)   # no interpreter shutdown: a learner's atexit or __del__ gets no last word
 
 
-class Zygote:
+class ZygoteServer:
+    """The zygote's request loop, on ``control`` (a SEQPACKET socket; one JSON message a
+    request, file descriptors alongside): ``fork`` a worker, its ``status``, ``kill`` it,
+    ``clean`` up after a submission. Each worker gets a scratch folder under
+    ``scratch_root``. The grader's side is :class:`mlkit.grading.remote.ZygoteHandle`."""
+
     def __init__(self, control, scratch_root):
         self.control, self.scratch_root = control, scratch_root
         self.status = {}          # pid -> None while running, then ["exit", code] / ["signal", n]
@@ -535,6 +550,7 @@ class Zygote:
 
 
 def zygote_main():
+    """The zygote: control socket on standard input, imports, then :class:`ZygoteServer`."""
     import socket
     control = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -563,7 +579,7 @@ def zygote_main():
     scratch_root = os.environ.get("MLKIT_GRADE_SCRATCH") or os.getcwd()
     os.makedirs(scratch_root, exist_ok=True)
     control.send(b'{"ready": true}')
-    Zygote(control, scratch_root).serve()
+    ZygoteServer(control, scratch_root).serve()
     os._exit(0)
 
 

@@ -18,7 +18,7 @@ import numpy
 
 from mlkit.device import to_numpy
 
-_SSIM_SIGMA, _SSIM_TRUNCATE = 1.5, 3.5
+_SSIM_SIGMA, _SSIM_TRUNCATE = 1.5, 3.5   # scikit-image's truncation for Gaussian weights
 _Y_WEIGHTS = numpy.array([65.481, 128.553, 24.966]) / 255.0
 
 
@@ -69,28 +69,17 @@ def ssim(sr, hr, border=0):
     Local means, variances and covariance under a Gaussian window (sigma 1.5), combined as
     ``(2 mu_x mu_y + C1)(2 s_xy + C2) / ((mu_x^2 + mu_y^2 + C1)(s_x^2 + s_y^2 + C2))`` with
     C1 = (0.01)^2, C2 = (0.03)^2 for data range 1, averaged where the window (radius 5) lies
-    inside the image. Equals scikit-image's ``structural_similarity(..., data_range=1,
-    gaussian_weights=True, sigma=1.5, use_sample_covariance=False)`` (Wang et al., 2004).
+    inside the image (Wang et al., 2004): scikit-image's ``structural_similarity(...,
+    data_range=1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)``.
     """
-    from scipy.ndimage import gaussian_filter
+    from skimage.metrics import structural_similarity
     y_sr, y_hr = _prepare(sr, hr, border)
     radius = int(_SSIM_TRUNCATE * _SSIM_SIGMA + 0.5)   # the window reaches 5 pixels out
     if min(y_sr.shape) <= 2 * radius:
         raise ValueError(f"SSIM needs images larger than {2 * radius + 1} pixels after the "
                          f"border is removed, got {y_sr.shape}")
-
-    def local_mean(z):
-        return gaussian_filter(z, _SSIM_SIGMA, truncate=_SSIM_TRUNCATE, mode="reflect")
-
-    mu_x, mu_y = local_mean(y_sr), local_mean(y_hr)
-    var_x = local_mean(y_sr * y_sr) - mu_x ** 2
-    var_y = local_mean(y_hr * y_hr) - mu_y ** 2
-    cov = local_mean(y_sr * y_hr) - mu_x * mu_y
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    index = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)
-             / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2)))
-    # only where the whole window lies inside the image, so the padding mode plays no part
-    return float(index[radius:-radius, radius:-radius].mean())
+    return float(structural_similarity(y_sr, y_hr, data_range=1.0, gaussian_weights=True,
+                                       sigma=_SSIM_SIGMA, use_sample_covariance=False))
 
 
 def upscale_nearest(image, scale):

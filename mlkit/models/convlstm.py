@@ -242,12 +242,11 @@ def count_parameters(model):
 
 
 def predict_frames(model, x, n_out=10, batch_size=64):
-    """``sigmoid(model(x))`` in test mode, batch by batch, as a NumPy float32 array."""
-    from mlkit.device import to_numpy
-    device = model.device
-    parts = []
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            batch = device.send(to_numpy(x[start:start + batch_size]).astype(numpy.float32))
-            parts.append(to_numpy(F.sigmoid(model(batch, n_out=n_out)).array))
-    return numpy.concatenate(parts)
+    """``sigmoid(model(x))`` in test mode, batch by batch: x (N, T_in, C, H, W) -> NumPy
+    float32 (N, n_out, C, H, W)."""
+    from mlkit.training.loops import predict
+
+    def frames(batch):
+        return F.sigmoid(model(batch, n_out=n_out))
+    return predict(model, x, batch_size, forward=frames, dtype=numpy.float32,
+                   row_shape=(n_out, *numpy.shape(x)[2:]))

@@ -31,16 +31,17 @@ beta takes its place).
     images = gen.sample(16, seed=0)                  # NumPy (16, 1, 28, 28) in [0, 1]
 
 The shipped weights (``mlkit/models/weights/dcgan_generator.npz``, and the vectorizer's next to
-it) were trained by the course's own code; to reproduce them, from a checkout::
+it, in the format of :mod:`mlkit.models.weights`) were trained by the course's own code; to
+reproduce them, from a checkout::
 
     nice -n 10 .venv/bin/python bench/train_dcgan.py --out mlkit/models/weights
 
-The script prints the SHA-256 of each file; :data:`SHIPPED` holds the ones that ship. The
-shipped generator is small (width 32, 100-number code; 3,000 steps on the 4,000 offline training
-digits, about 15 minutes on 2 shared CPU cores): it draws digits of which the reference CNN names
-about a third with confidence (real digits: 88 %); see bench/RESULTS.md and bench/gan_quality.py.
+The script prints the SHA-256 of each file; :data:`mlkit.models.weights.SHIPPED` holds the ones
+that ship. The shipped generator is small (width 32, 100-number code; 3,000 steps on the 4,000
+offline training digits, about 15 minutes on 2 shared CPU cores): it draws digits of which the
+reference CNN names about a third with confidence (real digits: 88 %); see bench/RESULTS.md and
+bench/gan_quality.py.
 """
-import zipfile
 from pathlib import Path
 
 import chainer
@@ -48,18 +49,11 @@ import chainer.functions as F
 import chainer.links as L
 import numpy
 
-from mlkit.atomic import atomic_write
-from mlkit.checksum import sha256_file as sha256
 from mlkit.device import to_numpy
+from mlkit.models import weights
+from mlkit.training.loops import predict
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 INIT_STD = 0.02
-# SHA-256 of the shipped files, as printed by bench/train_dcgan.py.
-SHIPPED = {
-    "dcgan_generator.npz": "4dae9ed4ceb12e7542329e45c048925de7991b5b0e6b727b83c8d4841e9d0cc6",
-    "dcgan_vectorizer.npz": "d442fb6cd1acf391d7dc69db1b1124903abc3ff9ff785a81633f5dbd2a187154",
-}
-REPRODUCE = "nice -n 10 .venv/bin/python bench/train_dcgan.py --out mlkit/models/weights"
 
 
 def _check_sizes(n_latent, width):
@@ -95,6 +89,11 @@ class Generator(chainer.Chain):
                                              nobias=True)
             self.bn1 = L.BatchNormalization(self.width)
             self.deconv2 = L.Deconvolution2D(self.width, 1, 4, 2, 1, initialW=w)
+
+    @property
+    def config(self):
+        """The arguments that build this generator again (what a weights file stores)."""
+        return dict(n_latent=self.n_latent, width=self.width)
 
     def forward(self, z):
         """``z`` (N, n_latent) float32 -> images (N, 1, 28, 28) in [-1, 1]."""
@@ -139,6 +138,11 @@ class Discriminator(chainer.Chain):
             self.bn2 = L.BatchNormalization(2 * self.width)
             self.out = L.Linear(2 * self.width * 7 * 7, self.n_out, initialW=w)
 
+    @property
+    def config(self):
+        """The arguments that build this network again (what a weights file stores)."""
+        return dict(width=self.width, n_out=self.n_out)
+
     def features(self, x):
         """``x`` (N, 1, 28, 28) -> the last hidden layer (N, 2w, 7, 7)."""
         _check_images(x, type(self).__name__)
@@ -172,103 +176,35 @@ def to_unit_range(x):
 
 def generate(gen, z, batch_size=500):
     """G(z) in test mode without a graph: NumPy (N, 1, 28, 28) in [-1, 1]."""
-    out = []
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for start in range(0, len(z), batch_size):
-            out.append(to_numpy(gen(gen.device.send(to_numpy(z[start:start + batch_size])))))
-    return numpy.concatenate(out) if out else numpy.zeros((0, 1, 28, 28), numpy.float32)
+    return predict(gen, z, batch_size, row_shape=(1, 28, 28))
 
 
-# ---- saving and loading ---------------------------------------------------------------------
+# ---- the shipped models ---------------------------------------------------------------------
 
-def save_model(model, path, info):
-    """Write ``model``'s parameters (Chainer's npz layout) and ``info`` to ``path`` atomically.
-
-    The zip entries get a fixed date and a fixed order, so the same weights always give the same
-    bytes and hence the same SHA-256 (``numpy.savez`` stamps the current time into the file).
-    Returns the SHA-256 as hex.
-    """
-    serializer = chainer.serializers.DictionarySerializer()
-    serializer.save(model)
-    arrays = {key: numpy.asarray(chainer.backend.CpuDevice().send(value))
-              for key, value in serializer.target.items()}
-    for key, value in info.items():
-        arrays[f"_info/{key}"] = numpy.asarray(value)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "wb") as file:
-        with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for key in sorted(arrays):
-                entry = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                with archive.open(entry, "w") as member:
-                    numpy.lib.format.write_array(member, arrays[key], allow_pickle=False)
-    return sha256(path)
-
-
-class WeightsError(RuntimeError):
-    """Shipped weights are missing or are not the files that were shipped."""
-
-
-def read_info(path):
-    """The ``_info/...`` entries of a weights file, as a dict of Python values."""
-    with numpy.load(path) as stored:
-        return {key[len("_info/"):]: stored[key].item() for key in stored.files
-                if key.startswith("_info/")}
-
-
-def verify(path, expected_sha256=None):
-    """Check that ``path`` exists and, when ``expected_sha256`` is given, that it has that
-    SHA-256; raise :class:`WeightsError` saying how to repair it otherwise. Returns ``path``."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path} is missing; the mlkit installation is incomplete (reinstall "
-                           f"it) or, from a checkout, make it with: {REPRODUCE}")
-    if expected_sha256 is not None:
-        found = sha256(path)
-        if found != expected_sha256:
-            raise WeightsError(
-                f"{path} has SHA-256 {found}, but the shipped file has {expected_sha256}: it "
-                f"is damaged or was replaced. Restore it (git checkout / reinstall mlkit), or, "
-                f"if you retrained it on purpose, update SHIPPED in {__name__}.")
-    return path
-
-
-def load_model(make, path, expected_sha256=None):
-    """Verify ``path`` (see :func:`verify`), build ``make(**info)`` from the sizes stored in
-    it and fill it with the stored weights. The model gets ``weights_info`` (info and path)."""
-    path = verify(path, expected_sha256)
-    info = read_info(path)
-    model = make(info)
-    chainer.serializers.load_npz(str(path), model)
-    model.weights_info = dict(info, path=str(path))
-    return model
-
-
-def shipped_path(name, folder=None):
-    """``(path, expected SHA-256)`` of a shipped weights file; files in another ``folder``
-    have no expected checksum (they are someone's own training run)."""
-    if folder is not None and Path(folder).resolve() != WEIGHTS_DIR:
-        return Path(folder) / name, None
-    if SHIPPED[name] is None:
-        raise WeightsError(f"no checksum is recorded for {name} yet; run {REPRODUCE}")
-    return WEIGHTS_DIR / name, SHIPPED[name]
+def _weights(name, folder):
+    """The shipped file ``name`` (checksum verified), or ``name.npz`` in ``folder``."""
+    return weights.load(name if folder is None else Path(folder) / f"{name}.npz")
 
 
 def pretrained_generator(folder=None):
     """The generator that ships with mlkit, its checksum verified, on the CPU, in the
-    sizes it was trained with (``gen.weights_info`` holds them and the training recipe).
+    sizes it was trained with (``gen.weights_info`` holds the training recipe).
 
     ``folder``: read ``dcgan_generator.npz`` from elsewhere instead (e.g. the output of
-    ``bench/train_dcgan.py --out DIR``); such files are not checked against :data:`SHIPPED`.
+    ``bench/train_dcgan.py --out DIR``); such files are not checked against
+    :data:`mlkit.models.weights.SHIPPED`.
     """
-    path, expected = shipped_path("dcgan_generator.npz", folder)
-    return load_model(lambda info: Generator(int(info["n_latent"]), int(info["width"])),
-                      path, expected)
+    return _weights("dcgan_generator", folder)
+
+
+def pretrained_vectorizer(folder=None):
+    """The :class:`mlkit.models.vectorizer.Vectorizer` that ships with mlkit (trained for the
+    shipped generator), checksum verified, on the CPU; ``folder`` as in
+    :func:`pretrained_generator`."""
+    return _weights("dcgan_vectorizer", folder)
 
 
 def pretrained(folder=None):
     """``(generator, vectorizer)``: both shipped models, checksums verified (see
-    :func:`pretrained_generator` and :func:`mlkit.models.vectorizer.pretrained_vectorizer`)."""
-    from mlkit.models.vectorizer import pretrained_vectorizer
+    :func:`pretrained_generator` and :func:`pretrained_vectorizer`)."""
     return pretrained_generator(folder), pretrained_vectorizer(folder)

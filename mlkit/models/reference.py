@@ -92,17 +92,9 @@ def reference_cnn(source="auto", cache_dir=None, *, n_train=None, epochs=None, s
 def embed(model, x, batch_size=500):
     """The features of ``model`` (``model.features``) for images ``x`` (N, 1, 28, 28) float32
     in [0, 1], in test mode and without a graph: a NumPy array (N, n_features)."""
-    import chainer
-
-    from mlkit.device import to_numpy
-    outputs = []
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            batch = model.device.send(to_numpy(x[start:start + batch_size]).astype(numpy.float32))
-            outputs.append(to_numpy(model.features(batch)))
-    if not outputs:
-        return numpy.zeros((0, FEATURES), numpy.float32)
-    return numpy.concatenate(outputs)
+    from mlkit.training.loops import predict
+    return predict(model, x, batch_size, forward=model.features, dtype=numpy.float32,
+                   row_shape=(FEATURES,))
 
 
 def _new_model():

@@ -26,11 +26,11 @@ The discriminator (:class:`Discriminator`) scores high-resolution patches as rea
 :func:`content_features` gives the feature map the perceptual (content) loss compares: VGG19's
 ``conv5_4`` when you have its weights, otherwise a small fixed network (:class:`RandomFeatures`).
 
-Weights files (:func:`save_generator` / :func:`load_generator`) are ``.npz`` archives holding
-the parameters and batch-norm statistics plus the architecture under ``_config/...`` keys, so a
-file rebuilds its own generator. The shipped x2 model,
-``mlkit/models/weights/srresnet_x2.npz``, is checked against :data:`SHIPPED_SHA256` when it is
-loaded. It was made, from the course's own code, by::
+Weights files are those of :mod:`mlkit.models.weights` (:func:`save_generator` writes one;
+``weights.load(path)`` rebuilds the generator from the file alone). The shipped x2 model,
+``mlkit/models/weights/srresnet_x2.npz`` (:func:`shipped_generator`), is checked against the
+SHA-256 in :data:`mlkit.models.weights.SHIPPED` when it is loaded. It was made, from the
+course's own code, by::
 
     nice -n 10 .venv/bin/python bench/train_upscaler.py
 
@@ -41,7 +41,6 @@ same run on the same machine gives the same checksum; another BLAS library or CP
 differently, and the retrained file then differs in its last bits and in its checksum.
 """
 import math
-import zipfile
 from pathlib import Path
 
 import numpy
@@ -51,19 +50,10 @@ import chainer.functions as F
 import chainer.links as L
 
 from mlkit.atomic import atomic_write
-from mlkit.checksum import sha256_file as sha256_of
+from mlkit.models import weights
 
 SCALES = (2, 4)
 UPSAMPLERS = ("subpixel", "deconv")
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-SHIPPED_PATH = WEIGHTS_DIR / "srresnet_x2.npz"
-#: sha256 of the shipped weights; printed by bench/train_upscaler.py when it writes them.
-SHIPPED_SHA256 = "85da180548992e92be69470a475008cb388720954d844d56d735e8e8a212ffe8"
-
-
-class UpscalerFileError(ValueError):
-    """A weights file that is not a generator this module can rebuild (or is damaged)."""
 
 
 def _conv(in_channels, out_channels, ksize, stride=1, nobias=False):
@@ -362,94 +352,13 @@ def content_loss(features, sr, hr):
 
 # --- weights files -----------------------------------------------------------------------
 
-def _arrays_of(model):
-    serializer = chainer.serializers.DictionarySerializer()
-    serializer.save(model)
-    return {key: chainer.backend.CpuDevice().send(value)
-            for key, value in serializer.target.items()}
-
-
 def save_generator(model, path, info=None):
     """Write ``model``'s weights, its architecture and ``info`` (a dict of plain values) to
-    ``path`` atomically; returns the file's sha256."""
-    arrays = _arrays_of(model)
-    for key, value in model.config.items():
-        arrays[f"_config/{key}"] = numpy.asarray(value)
-    for key, value in (info or {}).items():
-        arrays[f"_info/{key}"] = numpy.asarray(value)
-    path = Path(path)
-    with atomic_write(path, "wb") as file:
-        _write_npz(file, arrays)
-    return sha256_of(path)
-
-
-def _write_npz(file, arrays):
-    """``numpy.savez_compressed``, but byte-for-byte reproducible: numpy stamps every member
-    with the current time, which would change the checksum of identical weights."""
-    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
-        for key in sorted(arrays):
-            member = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(member, "w", force_zip64=True) as stream:
-                numpy.lib.format.write_array(stream, numpy.asanyarray(arrays[key]),
-                                             allow_pickle=False)
-
-
-def load_generator(path, sha256=None):
-    """Rebuild the generator stored in ``path`` (on the CPU, in test mode use).
-
-    Args:
-        path: a file written by :func:`save_generator`.
-        sha256: when given, the file must have exactly this checksum.
-
-    Returns:
-        a :class:`Generator` with ``model.info``: the file's ``_info`` values plus ``path``.
-
-    Raises:
-        FileNotFoundError: no such file.
-        UpscalerFileError: not an npz archive, not a generator file, a damaged or altered file,
-            or weights whose names or shapes do not fit the stored architecture.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
-    if sha256 is not None and sha256_of(path) != sha256:
-        raise UpscalerFileError(f"{path} is damaged or was changed: its sha256 is not "
-                                f"{sha256[:12]}...; reinstall mlkit or retrain it")
-    try:
-        with numpy.load(path, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise UpscalerFileError(f"{path} is not an .npz weights file ({error})") from None
-    config = {key[len("_config/"):]: arrays[key].item() for key in arrays
-              if key.startswith("_config/")}
-    if not config:
-        raise UpscalerFileError(f"{path} is not an mlkit upscaler: it has no _config/ entries "
-                                "(write it with mlkit.models.srgan.save_generator)")
-    try:
-        model = Generator(**config)
-    except (TypeError, ValueError) as error:
-        raise UpscalerFileError(f"{path} describes no valid generator: {error}") from None
-    expected = _arrays_of(model)
-    weights = {key: value for key, value in arrays.items() if not key.startswith("_")}
-    missing = sorted(set(expected) - set(weights))
-    unexpected = sorted(set(weights) - set(expected))
-    if missing or unexpected:
-        raise UpscalerFileError(
-            f"{path} does not fit its own architecture {config}: "
-            + (f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"))
-    for key, value in expected.items():
-        if weights[key].shape != value.shape:
-            raise UpscalerFileError(f"{path}: {key} has shape {weights[key].shape}, the "
-                                    f"architecture needs {value.shape}")
-    chainer.serializers.NpzDeserializer(weights).load(model)
-    model.info = {key[len("_info/"):]: arrays[key].item() for key in arrays
-                  if key.startswith("_info/")}
-    model.info["path"] = str(path)
-    return model
+    ``path`` atomically (:func:`mlkit.models.weights.save`); returns the file's sha256."""
+    return weights.save(model, path, **(info or {}))
 
 
 def shipped_generator():
     """The small x2 SRResNet that ships with mlkit, checksum-verified (see the module
     docstring for how it was trained and how to reproduce it)."""
-    return load_generator(SHIPPED_PATH, sha256=SHIPPED_SHA256)
+    return weights.load("srresnet_x2", kind=Generator)

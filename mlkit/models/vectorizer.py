@@ -19,14 +19,15 @@ G(V(x)), and morphing from image a to image b shows G((1 - t) V(a) + t V(b)) for
 ::
 
     from mlkit.models.dcgan import pretrained
-    gen, vec = pretrained()
+    gen, vec = pretrained()      # the shipped pair (mlkit.models.weights)
     z = vec.encode(x)            # x: NumPy (N, 1, 28, 28) in [0, 1] -> (N, n_latent)
     x_again = gen.sample(len(z), z=z)
 """
-import chainer
 import numpy
 
-from mlkit.models.dcgan import Discriminator, load_model, shipped_path, to_gan_range
+from mlkit.device import to_numpy
+from mlkit.models.dcgan import Discriminator, to_gan_range
+from mlkit.training.loops import predict
 
 
 class Vectorizer(Discriminator):
@@ -41,26 +42,18 @@ class Vectorizer(Discriminator):
         super().__init__(width=width, n_out=n_latent)
         self.n_latent = self.n_out
 
+    @property
+    def config(self):
+        """The arguments that build this vectorizer again (what a weights file stores)."""
+        return dict(n_latent=self.n_latent, width=self.width)
+
     def encode(self, x, batch_size=500):
         """Codes of images ``x`` (N, 1, 28, 28) in [0, 1] (MNIST as loaded), in test mode
         without a graph: NumPy float32 (N, n_latent)."""
-        from mlkit.device import to_numpy
         x = to_numpy(x).astype(numpy.float32)
         if x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
             raise ValueError(f"encode() takes images in [0, 1], got values in "
                              f"[{x.min():.3g}, {x.max():.3g}] (images in [-1, 1] go to the "
                              "vectorizer directly: vec(x))")
-        out = []
-        with chainer.using_config("train", False), chainer.no_backprop_mode():
-            for start in range(0, len(x), batch_size):
-                batch = self.device.send(to_gan_range(x[start:start + batch_size]))
-                out.append(to_numpy(self(batch)))
-        return numpy.concatenate(out) if out else numpy.zeros((0, self.n_latent), numpy.float32)
+        return predict(self, to_gan_range(x), batch_size, row_shape=(self.n_latent,))
 
-
-def pretrained_vectorizer(folder=None):
-    """The vectorizer that ships with mlkit (trained for the shipped generator), checksum
-    verified, on the CPU; ``folder`` as in :func:`mlkit.models.dcgan.pretrained_generator`."""
-    path, expected = shipped_path("dcgan_vectorizer.npz", folder)
-    return load_model(lambda info: Vectorizer(int(info["n_latent"]), int(info["width"])),
-                      path, expected)

@@ -24,28 +24,14 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 BATCH = 16384   # grid points per forward pass: big enough to be quick, small enough for memory
 
 
-def _outputs(model, points):
-    """The model's raw outputs for ``points`` (float32, (N, 2)) as a NumPy array.
-
-    A Chainer model runs in test mode without building a graph, on its own device.
-    """
-    import chainer
-    from mlkit.device import to_numpy
-
-    if isinstance(model, chainer.Link):
-        points = model.device.send(points)
-    with chainer.using_config("train", False), chainer.no_backprop_mode():
-        out = model(points)
-    return numpy.asarray(to_numpy(out))
-
-
 def predict_classes(model, points, threshold=0.5):
     """The class of each row of ``points`` (int array of shape (N,)); see the module docstring."""
+    from mlkit.training.loops import predict
     points = to_numpy(points).astype(numpy.float32)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {points.shape}")
-    chunks = [_outputs(model, points[i:i + BATCH]) for i in range(0, len(points), BATCH)]
-    out = numpy.concatenate(chunks) if chunks else numpy.zeros((0,))
+    # in test mode without a graph, on the model's own device (a plain function gets NumPy)
+    out = predict(model, points, BATCH, row_shape=())
     if out.ndim == 2 and out.shape[1] >= 2:
         return out.argmax(axis=1)
     if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):

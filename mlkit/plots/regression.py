@@ -25,10 +25,11 @@ def predict_on(model, x):
     A link runs in test mode without recording a graph (dropout off, no memory for backprop).
     """
     import chainer
+
+    from mlkit.training.loops import predict
     x = to_numpy(x).astype(numpy.float32)
     if isinstance(model, chainer.Link):
-        with chainer.using_config("train", False), chainer.no_backprop_mode():
-            return to_numpy(model(model.xp.asarray(x)))
+        return predict(model, x, batch_size=None)   # one pass: the curves need no batches
     return to_numpy(model(x))
 
 

@@ -29,18 +29,46 @@ def minibatches(x, t, batch_size, shuffle=False, seed=None):
         yield x[index], t[index]
 
 
-def predict(model, x, batch_size=500):
-    """Class scores of ``model`` for every row of ``x``, in test mode, as a NumPy array.
+def predict(model, x, batch_size=500, device=None, *, forward=None, dtype=None,
+            row_shape=(0,)):
+    """``model(x)`` in test mode, batch by batch, without a graph: a NumPy array.
 
     Test mode (``chainer.config.train = False``) switches dropout off and makes batch
     normalization use its running averages; ``no_backprop_mode`` skips building the graph.
+
+    Args:
+        model: a ``chainer.Link``, or a plain function of an array (run in test mode too).
+        x: N inputs, shape (N, ...): NumPy, CuPy or anything NumPy reads.
+        batch_size: rows per forward pass; None: all N at once.
+        device: where each batch is sent before the call (default: the model's own device;
+            for a plain function, NumPy).
+        forward: what to call on each batch instead of ``model`` (e.g. ``model.features``,
+            or ``lambda b: F.sigmoid(model(b))``).
+        dtype: cast each batch to this first (e.g. ``numpy.float32``); default as it is.
+        row_shape: the shape of one output row, used only when ``x`` is empty.
+
+    Returns:
+        NumPy (N, ...): the outputs stacked along the first axis (a ``Variable`` is read
+        through its ``.array``); (0, *row_shape) float32 for an empty ``x``.
     """
+    forward = model if forward is None else forward
+    if device is not None:
+        device = chainer.get_device(device)
+    elif isinstance(model, chainer.Link):
+        device = model.device
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    step = max(len(x), 1) if batch_size is None else batch_size
     outputs = []
     with chainer.using_config("train", False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            batch = model.device.send(to_numpy(x[start:start + batch_size]))
-            outputs.append(to_numpy(model(batch)))
-    return numpy.concatenate(outputs) if outputs else numpy.zeros((0, 0), numpy.float32)
+        for start in range(0, len(x), step):
+            batch = to_numpy(x[start:start + step])
+            if dtype is not None:
+                batch = batch.astype(dtype)
+            outputs.append(to_numpy(forward(batch if device is None else device.send(batch))))
+    if not outputs:
+        return numpy.zeros((0, *row_shape), numpy.float32)
+    return numpy.concatenate(outputs)
 
 
 def evaluate(model, x, t, batch_size=500):

@@ -62,7 +62,7 @@ def reference_frames(generator, motion):
 def test_mnist_and_the_doctor_do_not_need_chainer():
     # `mlkit doctor` must still run, and report the problem, where Chainer does not import.
     code = ("import sys; sys.modules['chainer'] = None\n"
-            "import mlkit, mlkit.data, mlkit.checkup\n"
+            "import mlkit, mlkit.data, mlkit.doctor\n"
             "mlkit.data.load_mnist(source='offline')\n"
             "try:\n    mlkit.data.MovingMnist\nexcept ImportError:\n    print('lazy')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

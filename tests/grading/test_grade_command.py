@@ -14,7 +14,7 @@ import pytest
 import mlkit
 from mlkit.grading import registry
 from mlkit.grading.instant import check_now
-from mlkit.grading.notebook import read
+from mlkit.grading.submission import read
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTION = REPO / "course" / "01_logic_gates" / "solution.ipynb"

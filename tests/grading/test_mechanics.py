@@ -7,7 +7,7 @@ import pytest
 from mlkit.grading import engine
 from mlkit.grading.hints import ExerciseTimeout, hint_for
 from mlkit.grading.instant import time_limit
-from mlkit.grading.notebook import SubmissionError, cell_role, lesson_number
+from mlkit.grading.submission import SubmissionError, cell_role, lesson_number
 from mlkit.grading.report import format_table
 from tests.grading import toy
 

@@ -1,14 +1,13 @@
 """Every solution notebook runs top to bottom in smoke mode, in a fresh kernel, with no error."""
-import os
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parents[2]
-SOLUTIONS = sorted((REPO / "course").glob("[0-9]*/solution.ipynb"))
+from mlkit.grading import course
+
+SOLUTIONS = [folder / course.SOLUTION for folder in course.folders().values()]
 
 
 @pytest.mark.slow

@@ -1,26 +1,19 @@
 """An untouched learner notebook, run cell by cell as a new learner would (smoke mode): every
 cell that needs an unfinished exercise says so in one line, every other cell runs. No traceback
 outside the exercise cells, and never a NameError."""
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from mlkit.grading import course
+
 REPO = Path(__file__).resolve().parents[2]
 
-
-def uses_needs(path):
-    return "mlkit.needs(" in path.read_text(encoding="utf-8")
-
-
-# Every released lesson. A lesson still being written (06 at the time of writing) joins only
-# once its learner notebook guards its demo cells with `mlkit.needs(`: until then Run All on
-# it shows tracebacks by design, so it is left out here rather than failing. Lessons 1-5 use
-# mlkit.needs and are always in.
-LESSONS = [path for path in sorted((REPO / "lessons").glob("[0-9]*.ipynb"))
-           if path.name[:2] <= "05" or uses_needs(path)]
+# The learner notebook (made by `mlkit release`) of every lesson of the course: each guards its
+# demo cells with `mlkit.needs(`, so Run All on an untouched lesson shows no traceback.
+LESSONS = [REPO / "lessons" / f"{folder.name}.ipynb" for folder in course.folders().values()]
 
 
 def run_cell_by_cell(path, tmp_path, monkeypatch):
@@ -57,7 +50,7 @@ def test_untouched_notebook_cell_by_cell(path, tmp_path, monkeypatch):
         if lines:
             # a cell that uses an exercise's answer names the exercise; a cell that uses only
             # what such a cell would have made (a trained model, a table of results) says that
-            # the name is not defined yet (mlkit.guard.unfinished): both are one line
+            # the name is not defined yet (unfinished in mlkit/needs.py): both are one line
             assert len(lines) == 1 and ("finish exercise" in lines[0]
                                         or "is not defined yet" in lines[0]), (number, lines)
             waiting += "finish exercise" in lines[0]

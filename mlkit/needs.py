@@ -9,7 +9,7 @@ A demo cell of a lesson starts with the names it uses from earlier cells::
 When every name is defined and none of them is (or calls) an exercise's unfinished stub, the
 cell runs as if the line were not there. Otherwise it prints one line, for example::
 
-    (waiting) finish exercise 1.4 first: this cell uses `sgd_step`, which is still the stub to replace
+    (waiting) finish exercise 1.4 first: this cell uses `sgd_step`, which still waits for your code
 
 and the rest of the cell does not run: no traceback, no half-drawn figure, and "Run All" goes
 on to the next cell (the demos that need no exercise still run).
@@ -156,10 +156,12 @@ def _is_needs_call(statement):
 class NeedsTransformer(ast.NodeTransformer):
     """``mlkit.needs(*names)`` at the top level of a cell, then the rest::
 
-        __mlkit_ready__ = mlkit.guard.ready(*names)
+        __mlkit_ready__ = __import__("mlkit.needs", fromlist=["ready"]).ready(*names)
         if __mlkit_ready__:
             <the rest, but its last expression>
         <last expression> if __mlkit_ready__ else None     # IPython displays it as before
+
+    (``mlkit.needs`` is the function; ``__import__`` with a ``fromlist`` gives this module.)
     """
 
     def visit_Module(self, module):
@@ -168,11 +170,12 @@ class NeedsTransformer(ast.NodeTransformer):
         if where is None:
             return module
         call = body[where].value
-        ready_call = ast.Call(
-            func=ast.Attribute(value=ast.Attribute(value=ast.Name("mlkit", ast.Load()),
-                                                   attr="guard", ctx=ast.Load()),
-                               attr="ready", ctx=ast.Load()),
-            args=call.args, keywords=call.keywords)
+        this_module = ast.Call(func=ast.Name("__import__", ast.Load()),
+                               args=[ast.Constant(__name__)],
+                               keywords=[ast.keyword("fromlist", ast.List([ast.Constant("ready")],
+                                                                          ast.Load()))])
+        ready_call = ast.Call(func=ast.Attribute(value=this_module, attr="ready", ctx=ast.Load()),
+                              args=call.args, keywords=call.keywords)
         check = ast.Assign(targets=[ast.Name(_FLAG, ast.Store())], value=ready_call)
         rest, last = body[where + 1:], []
         if rest and isinstance(rest[-1], ast.Expr):

@@ -3,6 +3,8 @@
 Each row comes from one probe. A probe that fails shows ``?`` and the error as advice instead
 of raising, so the doctor still answers on the broken machines it exists for. It is also
 cheap (well under 2 s): CuPy is imported once, through :func:`mlkit.device._cupy`.
+
+``mlkit.doctor()`` prints the table in a notebook; :func:`report` also returns its values.
 """
 import importlib.util
 import os
@@ -11,10 +13,8 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from mlkit import device
-from mlkit.data.mnist import FILES, default_cache_dir
-
-MNIST_FILES = tuple(FILES.values())
+import mlkit.device as device
+import mlkit.modes as modes
 
 NO_GPU_ADVICE = "lessons run in cpu mode; set MLKIT_MODE=smoke for a quick run"
 REINSTALL_ADVICE = "run `make lab`, or reinstall: pip install -e '.[lab]'"
@@ -125,21 +125,9 @@ def _gpu():
             _Row("gpu", "GPU", name)]
 
 
-def driver_cuda_major():
-    """The CUDA major version this machine's NVIDIA driver supports, from ``nvidia-smi``."""
-    import re
-    import subprocess
-    try:
-        shown = subprocess.run(["nvidia-smi"], capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    found = re.search(r"CUDA Version:\s*(\d+)\.", shown)
-    return int(found.group(1)) if found else None
-
-
 def gpu_install_advice(major=None):
     """The one command that gives this machine's GPU to the course."""
-    major = driver_cuda_major() if major is None else major
+    major = device.driver_cuda_major() if major is None else major
     if major is None:
         return ("this machine has an NVIDIA driver: install CuPy and its CUDA libraries, "
                 f"e.g. {device.pip_gpu_command(12)}")
@@ -151,7 +139,6 @@ def gpu_install_advice(major=None):
 
 
 def _mode():
-    from mlkit import modes
     chosen = os.environ.get("MLKIT_MODE", "").strip()
     if chosen:
         source = "MLKIT_MODE"
@@ -185,11 +172,13 @@ def _device():
 
 
 def _data():
+    # imported here: mlkit.data brings pooch, and `import mlkit` loads this module
+    from mlkit.data.mnist import FILES, default_cache_dir
     cache = default_cache_dir()
     mnist = cache / "mnist"
-    present = [name for name in MNIST_FILES if (mnist / name).is_file()]
-    cached = len(present) == len(MNIST_FILES)
-    shown = "yes" if cached else f"no ({len(present)} of {len(MNIST_FILES)} files)"
+    present = [name for name in FILES.values() if (mnist / name).is_file()]
+    cached = len(present) == len(FILES)
+    shown = "yes" if cached else f"no ({len(present)} of {len(FILES)} files)"
     return [_Row("data_cache", "data cache", str(cache)),
             _Row("mnist_cached", "full MNIST", cached, shown, "" if cached else MNIST_ADVICE)]
 

@@ -1,105 +1,66 @@
-"""Lesson 5's grader on the notebooks a learner really hands in.
+"""Lesson 5's grader on the notebooks a learner really hands in, as data (the format:
+tests/lessons/planted.py; the test: tests/lessons/test_lesson_cases.py).
 
-* the solution scores full marks; the untouched learner notebook scores 0, with a "not done yet"
-  hint for every exercise;
 * solutions carrying the typical mistakes of the lesson (a sigmoid at the end of D, the
   saturating generator loss, real and fake swapped in D's loss, the sigmoid applied twice in the
   loss, D's optimizer not stepped, G's loss computed without G's graph, the vectorizer's images
   drawn in training mode, lerp's ends swapped, slerp's angle from codes that are not normalised,
   a Frechet distance without its cross term or with an element-wise square root) lose points of
-  exactly those exercises, each with the hint that names its mistake, and keep all the others.
-
-``grade_one`` grades in this process with a fresh sandboxed worker, so the mistakes are spread
-over three mutated notebooks, each graded once.
+  exactly those exercises, each with the hint that names its mistake, and keep all the others;
+* D's step and G's step are graded apart: G's step without G's graph keeps D's point; the wrong
+  optimizer after D's loss fails both, G's with the NaN it leaves in G; a saturating generator
+  loss keeps the discriminator loss point;
+* correct answers in other styles earn full marks; constant networks, losses off the graph and
+  a zero distance earn nothing.
 """
-from pathlib import Path
 
-import pytest
-
-from mlkit.grading import registry
-
-lesson = registry.lesson(5)
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
-                                   plant_and_grade, reference_notebook_tests, replacing_blocks,
-                                   rows_by_id)
-
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "course" / "05_dcgan" / "solution.ipynb"
-LEARNER = ROOT / "lessons" / "05_dcgan.ipynb"
-
-# (exercise, solution text, typical wrong text, phrase its hint must contain)
-PLANTED = {
-    "a": [
-        ("5.2", "    return F.mean(F.softplus(-y_fake))",
-         "    return -F.mean(F.softplus(y_fake))", "saturating loss"),
-        ('5.3', 'self.get_optimizer("dis").update()', 'self.get_optimizer("gen").update()',
-         "discriminator's parameters did not change"),
-        ("5.5", "return (1 - t) * z0 + t * z1", "return (1 - t) * z1 + t * z0",
-         "the ends are swapped"),
-        ("5.6", "np.trace(s1 + s2 - 2 * root)", "np.trace(s1 + s2)", "cross term"),
-    ],
-    "b": [
-        ("5.1", "return self.out(h)", "return F.sigmoid(self.out(h))", "ends with a sigmoid"),
-        ("5.2", "return F.mean(F.softplus(-y_real)) + F.mean(F.softplus(y_fake))",
-         "return F.mean(F.softplus(y_real)) + F.mean(F.softplus(-y_fake))",
-         "real and fake swapped"),
-        ("5.3", "loss_gen = self.g_loss(self.dis(x_fake))",
-         "loss_gen = self.g_loss(self.dis(x_fake.array))", "with G's graph attached"),
-        ("5.4", 'with chainer.using_config("train", False), chainer.no_backprop_mode():',
-         "with chainer.no_backprop_mode():", "in training mode"),
-        ("5.5", "cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))",
-         "cos = np.dot(z0, z1)", "needs unit vectors"),
-    ],
-    "c": [
+MISTAKES = {
+    "a": {
+        "edits": [
+            ("5.2", "    return F.mean(F.softplus(-y_fake))",
+             "    return -F.mean(F.softplus(y_fake))", "saturating loss"),
+            ('5.3', 'self.get_optimizer("dis").update()', 'self.get_optimizer("gen").update()',
+             "discriminator's parameters did not change"),
+            ("5.5", "return (1 - t) * z0 + t * z1", "return (1 - t) * z1 + t * z0",
+             "the ends are swapped"),
+            ("5.6", "np.trace(s1 + s2 - 2 * root)", "np.trace(s1 + s2)", "cross term"),
+        ],
+        # the wrong optimizer after D's loss fails both steps, G's with the NaN it leaves in G
+        "only_failing": {"5.3": ["5.3/discriminator_step_lowers_its_loss",
+                                 "5.3/generator_step_lowers_its_loss"]},
+        "check_hints": {"5.3/generator_step_lowers_its_loss": "are NaN"},
+        # a saturating generator loss keeps the discriminator loss point
+        "passed": ["5.2/discriminator_loss_is_the_cross_entropy_on_logits"],
+        "failed": ["5.2/generator_loss_is_non_saturating"],
+    },
+    "b": {
+        "edits": [
+            ("5.1", "return self.out(h)", "return F.sigmoid(self.out(h))", "ends with a sigmoid"),
+            ("5.2", "return F.mean(F.softplus(-y_real)) + F.mean(F.softplus(y_fake))",
+             "return F.mean(F.softplus(y_real)) + F.mean(F.softplus(-y_fake))",
+             "real and fake swapped"),
+            ("5.3", "loss_gen = self.g_loss(self.dis(x_fake))",
+             "loss_gen = self.g_loss(self.dis(x_fake.array))", "with G's graph attached"),
+            ("5.4", 'with chainer.using_config("train", False), chainer.no_backprop_mode():',
+             "with chainer.no_backprop_mode():", "in training mode"),
+            ("5.5", "cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))",
+             "cos = np.dot(z0, z1)", "needs unit vectors"),
+        ],
+        # G's step without G's graph keeps D's point
+        "only_failing": {"5.3": ["5.3/generator_step_lowers_its_loss"]},
+    },
+    "c": {"edits": [
         ("5.2", "return F.mean(F.softplus(-y_real)) + F.mean(F.softplus(y_fake))",
          "return F.mean(F.softplus(-F.sigmoid(y_real))) + F.mean(F.softplus(F.sigmoid(y_fake)))",
          "applies the sigmoid twice"),
         ("5.6", "root = np.real(scipy.linalg.sqrtm(s1 @ s2))", "root = np.sqrt(s1 @ s2)",
          "scipy.linalg.sqrtm(S1 @ S2)"),
-    ],
+    ]},
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return plant_and_grade(SOLUTION, PLANTED, tmp_path_factory)
-
-
-(test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere,
- test_the_solution_scores_full_marks) = reference_notebook_tests(lesson, SOLUTION, LEARNER)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(PLANTED))
-def test_typical_mistakes_cost_only_their_exercise_with_a_specific_hint(graded, name):
-    assert_mistakes_cost_only_their_exercise(lesson, graded(name), PLANTED[name], partial=False)
-
-
-@pytest.mark.slow
-def test_each_updater_mistake_costs_only_its_own_check(graded):
-    """D's step and G's step are graded apart: G's step without G's graph keeps D's point; the
-    wrong optimizer after D's loss fails both, G's with the NaN it leaves in G."""
-    for name, failing in (("b", ["5.3/generator_step_lowers_its_loss"]),
-                          ("a", ["5.3/discriminator_step_lowers_its_loss",
-                                 "5.3/generator_step_lowers_its_loss"])):
-        outcomes = {k: v for k, v in graded(name)["outcomes"].items() if k.startswith("5.3/")}
-        assert [k for k, v in outcomes.items() if not v["passed"]] == failing, outcomes
-    assert "are NaN" in graded("a")["outcomes"]["5.3/generator_step_lowers_its_loss"]["hint"]
-
-
-@pytest.mark.slow
-def test_a_saturating_generator_loss_keeps_the_discriminator_loss_point(graded):
-    outcomes = graded("a")["outcomes"]
-    assert outcomes["5.2/discriminator_loss_is_the_cross_entropy_on_logits"]["passed"]
-    assert not outcomes["5.2/generator_loss_is_non_saturating"]["passed"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Correct answers in other styles than the solution's: each must earn full marks.
-# notebook -> (exercise, which solution block of its cell, the block written another way)
-
 ALTERNATIVES = {
-    "lazy_layers_sigmoid_cross_entropy_and_loops": [
+    "lazy_layers_sigmoid_cross_entropy_and_loops": {"edits": [
         ("5.1", 0, """
             with self.init_scope():
                 self.fc = L.Linear(n_latent, 2 * width * 7 * 7, initialW=w)
@@ -168,8 +129,8 @@ ALTERNATIVES = {
             return (mu1 - mu2) @ (mu1 - mu2) + np.trace(c1) + np.trace(c2) \
                 - 2 * np.sqrt(eig).real.sum()
             """),
-    ],
-    "fresh_codes_for_g_and_the_symmetric_root": [
+    ]},
+    "fresh_codes_for_g_and_the_symmetric_root": {"edits": [
         ("5.2", 0, """
             loss_real = F.mean(F.softplus(-y_real))
             loss_fake = F.mean(F.softplus(y_fake))
@@ -217,8 +178,8 @@ ALTERNATIVES = {
             cross = scipy.linalg.sqrtm(r1 @ s2 @ r1).real
             return np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(cross)
             """),
-    ],
-    "the_logits_own_xp_and_a_list": [
+    ]},
+    "the_logits_own_xp_and_a_list": {"edits": [
         ("5.2", 0, """
             xp = y_real.xp                       # D's logits are Variables in the lesson
             return (F.sigmoid_cross_entropy(y_real, xp.ones(y_real.shape, xp.int32))
@@ -233,54 +194,39 @@ ALTERNATIVES = {
                 x = gen(z).array
             return [shift_and_scale(x, max_shift, scale_range, rng), z]
             """),
-    ],
+    ]},
 }
 
 
-test_correct_answers_in_other_styles_earn_full_marks = full_marks_test(SOLUTION, ALTERNATIVES)
-
-
-# Cheats: answers that fake what a check looks at earn nothing for it.
 CHEATS = {
-    "constant_networks_losses_off_the_graph_and_a_zero_distance": [
-        ("5.1", 1, """
-            self.fc(z)
-            images = np.full((len(z), 1, 28, 28), -0.5, np.float32)
-            images[:, :, ::2] = 0.5
-            return chainer.Variable(images)
-            """),
-        ("5.1", 3, """
-            return chainer.Variable(np.zeros((len(x), 1), np.float32))
-            """),
-        ("5.2", 0, """
-            r = np.logaddexp(0, -np.asarray(getattr(y_real, "array", y_real), np.float64))
-            f = np.logaddexp(0, np.asarray(getattr(y_fake, "array", y_fake), np.float64))
-            return chainer.Variable(np.array(r.mean() + f.mean(), np.float32))
-            """),
-        ("5.2", 1, """
-            f = np.logaddexp(0, -np.asarray(getattr(y_fake, "array", y_fake), np.float64))
-            return chainer.Variable(np.array(f.mean(), np.float32))
-            """),
-        ("5.6", 0, """
-            return 0.0
-            """),
-    ],
+    "constant_networks_losses_off_the_graph_and_a_zero_distance": {
+        "edits": [
+            ("5.1", 1, """
+                self.fc(z)
+                images = np.full((len(z), 1, 28, 28), -0.5, np.float32)
+                images[:, :, ::2] = 0.5
+                return chainer.Variable(images)
+                """),
+            ("5.1", 3, """
+                return chainer.Variable(np.zeros((len(x), 1), np.float32))
+                """),
+            ("5.2", 0, """
+                r = np.logaddexp(0, -np.asarray(getattr(y_real, "array", y_real), np.float64))
+                f = np.logaddexp(0, np.asarray(getattr(y_fake, "array", y_fake), np.float64))
+                return chainer.Variable(np.array(r.mean() + f.mean(), np.float32))
+                """),
+            ("5.2", 1, """
+                f = np.logaddexp(0, -np.asarray(getattr(y_fake, "array", y_fake), np.float64))
+                return chainer.Variable(np.array(f.mean(), np.float32))
+                """),
+            ("5.6", 0, """
+                return 0.0
+                """),
+        ],
+        "zero": ["5.1", "5.2", "5.6"],
+        "hints": {"5.1": ["drew the same image", "gave the same score"],
+                  "5.2": ["sent no gradient to the logits"],
+                  "5.6": ["should be at a distance of about"]},
+        "full_marks": ["5.3", "5.4", "5.5"],
+    },
 }
-
-
-@pytest.fixture(scope="module")
-def graded_cheats(tmp_path_factory):
-    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
-
-
-@pytest.mark.slow
-def test_constant_networks_losses_off_the_graph_and_a_zero_distance_earn_nothing(graded_cheats):
-    rows = rows_by_id(graded_cheats("constant_networks_losses_off_the_graph_and_a_zero_distance"))
-    for exercise_id in ("5.1", "5.2", "5.6"):
-        assert rows[exercise_id]["earned"] == 0, rows[exercise_id]
-    hints = " | ".join(rows["5.1"]["hints"] + rows["5.2"]["hints"] + rows["5.6"]["hints"])
-    for phrase in ("drew the same image", "gave the same score", "sent no gradient to the logits",
-                   "should be at a distance of about"):
-        assert phrase in hints, (phrase, hints)
-    for exercise_id in ("5.3", "5.4", "5.5"):
-        assert rows[exercise_id]["earned"] == rows[exercise_id]["possible"]

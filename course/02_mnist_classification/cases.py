@@ -1,144 +1,96 @@
-"""Lesson 2's grader on the notebooks a learner really hands in.
+"""Lesson 2's grader on the notebooks a learner really hands in, as data (the format:
+tests/lessons/planted.py; the test: tests/lessons/test_lesson_cases.py).
 
-* the untouched learner notebook scores 0, with a "not done yet" hint for every exercise;
 * solutions carrying the typical mistakes of the lesson (float64 images, int64 labels, a count
   instead of a fraction, no ``cleargrads``, 9 class scores, evaluation in training mode, a
   transposed confusion matrix, a CNN without dropout, a softmax inside the model, a regression
   loss on class labels; a Trainer (2.8) whose Evaluator gets the bare model, that stops after
   iterations instead of epochs, whose validation iterator repeats, whose optimizer trains the
   bare model, or that has no LogReport) lose the points of exactly those exercises, each with
-  the hint that names its mistake, and keep all the others;
+  the hint that names its mistake, and keep all the others; the Trainer's wiring has one
+  mistake per notebook, since they share the checks;
+* a softmax in the model costs the class scores check only; a wrong loss with int32 labels is
+  not blamed on the labels;
 * ``chainer.config.train = False`` left at the top level of an exercise cell costs nothing: the
   grader resets Chainer's configuration before every check, so a later exercise whose check
-  needs training mode keeps its points.
-
-``grade_one`` grades in this process with a fresh sandboxed worker (a few seconds), so the
-mistakes are spread over five mutated notebooks, each graded once.
+  needs training mode (2.5, 2.7: two forward passes differ by dropout) keeps its points;
+* correct answers in other styles earn full marks.
 """
-from pathlib import Path
 
-import pytest
-
-from mlkit.grading import registry
-
-lesson = registry.lesson(2)
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
-                                   plant_and_grade, reference_notebook_tests, rows_by_id)
-
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "course" / "02_mnist_classification" / "solution.ipynb"
-LEARNER = ROOT / "lessons" / "02_mnist_classification.ipynb"
-
-# (exercise, solution text, typical wrong text, phrase its hint must contain)
-SOFTMAX_IN_MODEL = ("2.2", "return self.l3(h)", "return F.softmax(self.l3(h))",
-                    "raw class scores (logits)")
-REGRESSION_LOSS = ("2.4", "loss = F.softmax_cross_entropy(model(x), t)",
-                   "loss = F.mean_squared_error(model(x), t)",
-                   "F.softmax_cross_entropy(model(x), t)")
-# Planted, but must cost nothing: left behind after trying the model out in test mode.
-TRAIN_MODE_LEFT_OFF = ("2.1", "    return x, t\n",
-                       "    return x, t\n\n\nchainer.config.train = False\n", None)
-COSTLESS = [TRAIN_MODE_LEFT_OFF]
-
-# The Trainer's wiring (2.8): one mistake per notebook, since they share the checks.
-EVALUATES_THE_BARE_MODEL = ("2.8", "extensions.Evaluator(val_iter, classifier, device=device)",
-                            "extensions.Evaluator(val_iter, model, device=device)",
-                            "the bare model")
-STOPS_IN_ITERATIONS = ("2.8", 'training.Trainer(updater, (epochs, "epoch"), out=out)',
-                       'training.Trainer(updater, (epochs, "iteration"), out=out)',
-                       "iterations are minibatches")
-VALIDATION_REPEATS = ("2.8", "val_iter = SerialIterator(val, batch_size, repeat=False, shuffle=False)",
-                      "val_iter = SerialIterator(val, batch_size)", "one pass and stop")
-TRAINS_THE_BARE_MODEL = ("2.8", "optimizer.setup(classifier)", "optimizer.setup(model)",
-                         "wrap it, classifier = L.Classifier(model)")
-NO_LOG_REPORT = ("2.8", "    trainer.extend(extensions.LogReport())\n", "", "no LogReport")
-
-# notebook -> the mistakes planted in it
-PLANTED = {
-    "a": [
-        ("2.1", "x = images.astype(np.float32).reshape(len(images), 1, 28, 28) / np.float32(255)",
-         "x = images.reshape(len(images), 1, 28, 28) / 255", "float64"),
-        ("2.1", "t = labels.astype(np.int32)", "t = labels.astype(np.int64)",
-         "softmax_cross_entropy wants int32"),
-        ("2.3", "return float(np.mean(predicted == labels))",
-         "return float(np.sum(predicted == labels))", "the count"),
-        ("2.4", "        model.cleargrads()\n", "", "model.cleargrads() before loss.backward()"),
-        EVALUATES_THE_BARE_MODEL,
-    ],
-    "b": [
-        ("2.2", "self.l3 = L.Linear(n_hidden, n_out)", "self.l3 = L.Linear(n_hidden, 9)",
-         "needs n_out=10 outputs"),
-        ("2.5", 'with chainer.using_config("train", False), chainer.no_backprop_mode():',
-         "with chainer.no_backprop_mode():", "chainer.using_config('train', False)"),
-        ("2.6", "np.add.at(matrix, (true, predicted), 1)",
-         "np.add.at(matrix, (predicted, true), 1)", "transposed"),
-        ("2.7", "        h = F.dropout(h, 0.25)\n", "", None),
-        ("2.7", "return self.out(F.dropout(h, 0.5))", "return self.out(h)", "add dropout"),
-        STOPS_IN_ITERATIONS,
-    ],
-    "c": [TRAIN_MODE_LEFT_OFF, SOFTMAX_IN_MODEL, REGRESSION_LOSS, VALIDATION_REPEATS],
-    "d": [TRAINS_THE_BARE_MODEL],
-    "e": [NO_LOG_REPORT],
+MISTAKES = {
+    "a": {
+        "edits": [
+            ("2.1", "x = images.astype(np.float32).reshape(len(images), 1, 28, 28) "
+                    "/ np.float32(255)",
+             "x = images.reshape(len(images), 1, 28, 28) / 255", "float64"),
+            ("2.1", "t = labels.astype(np.int32)", "t = labels.astype(np.int64)",
+             "softmax_cross_entropy wants int32"),
+            ("2.3", "return float(np.mean(predicted == labels))",
+             "return float(np.sum(predicted == labels))", "the count"),
+            ("2.4", "        model.cleargrads()\n", "",
+             "model.cleargrads() before loss.backward()"),
+            # the Evaluator gets the bare model
+            ("2.8", "extensions.Evaluator(val_iter, classifier, device=device)",
+             "extensions.Evaluator(val_iter, model, device=device)", "the bare model"),
+        ],
+    },
+    "b": {
+        "edits": [
+            ("2.2", "self.l3 = L.Linear(n_hidden, n_out)", "self.l3 = L.Linear(n_hidden, 9)",
+             "needs n_out=10 outputs"),
+            ("2.5", 'with chainer.using_config("train", False), chainer.no_backprop_mode():',
+             "with chainer.no_backprop_mode():", "chainer.using_config('train', False)"),
+            ("2.6", "np.add.at(matrix, (true, predicted), 1)",
+             "np.add.at(matrix, (predicted, true), 1)", "transposed"),
+            ("2.7", "        h = F.dropout(h, 0.25)\n", "", None),
+            ("2.7", "return self.out(F.dropout(h, 0.5))", "return self.out(h)", "add dropout"),
+            # the Trainer stops after iterations instead of epochs
+            ("2.8", 'training.Trainer(updater, (epochs, "epoch"), out=out)',
+             'training.Trainer(updater, (epochs, "iteration"), out=out)',
+             "iterations are minibatches"),
+        ],
+    },
+    "c": {
+        # left behind after trying the model out in test mode: must cost nothing
+        "costless": [("2.1", "    return x, t\n",
+                      "    return x, t\n\n\nchainer.config.train = False\n", None)],
+        "edits": [
+            # a softmax in the model
+            ("2.2", "return self.l3(h)", "return F.softmax(self.l3(h))",
+             "raw class scores (logits)"),
+            # a regression loss on class labels
+            ("2.4", "loss = F.softmax_cross_entropy(model(x), t)",
+             "loss = F.mean_squared_error(model(x), t)",
+             "F.softmax_cross_entropy(model(x), t)"),
+            # the validation iterator repeats
+            ("2.8", "val_iter = SerialIterator(val, batch_size, repeat=False, shuffle=False)",
+             "val_iter = SerialIterator(val, batch_size)", "one pass and stop"),
+        ],
+        # a softmax in the model costs the class scores check only, with its own hint
+        "only_failing": {"2.2": ["2.2/mlp_returns_ten_scores"]},
+        "check_hints": {"2.2/mlp_returns_ten_scores":
+                        "softmax_cross_entropy applies the softmax itself"},
+        # a wrong loss with int32 labels is not blamed on the labels
+        "zero": ["2.4"],
+        "hints": {"2.4": ["F.mean_squared_error"]},
+        "not_hinted": {"2.4": ["int32"]},
+        # train mode switched off at the top level costs nothing: the exercises that depend on
+        # the mode keep their points, and the check that needs training mode passes
+        "full_marks": ["2.5", "2.7"],
+        "passed": ["2.7/cnn_dropout_only_in_training"],
+    },
+    "d": {
+        "edits": [("2.8", "optimizer.setup(classifier)", "optimizer.setup(model)",
+                   "wrap it, classifier = L.Classifier(model)")],   # trains the bare model
+    },
+    "e": {
+        "edits": [("2.8", "    trainer.extend(extensions.LogReport())\n", "", "no LogReport")],
+    },
 }
 
 
-def _costing(mistakes):
-    return [m for m in mistakes if m not in COSTLESS]
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return plant_and_grade(SOLUTION, PLANTED, tmp_path_factory)
-
-
-(test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere,
- test_the_solution_scores_full_marks) = reference_notebook_tests(lesson, SOLUTION, LEARNER)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(PLANTED))
-def test_typical_mistakes_cost_only_their_exercise_with_a_specific_hint(graded, name):
-    assert_mistakes_cost_only_their_exercise(lesson, graded(name), _costing(PLANTED[name]),
-                                             partial=False)
-
-
-@pytest.mark.slow
-def test_a_softmax_in_the_model_costs_the_class_scores_check_only(graded):
-    outcomes = graded("c")["outcomes"]
-    mlp_checks = {key: value for key, value in outcomes.items() if key.startswith("2.2/")}
-    failed = [key for key, value in mlp_checks.items() if not value["passed"]]
-    assert failed == ["2.2/mlp_returns_ten_scores"], mlp_checks
-    assert "softmax_cross_entropy applies the softmax itself" in mlp_checks[failed[0]]["hint"]
-
-
-@pytest.mark.slow
-def test_a_wrong_loss_with_int32_labels_is_not_blamed_on_the_labels(graded):
-    row = rows_by_id(graded("c"))["2.4"]
-    assert row["earned"] == 0 and row["hints"], row
-    assert not any("int32" in hint for hint in row["hints"]), row["hints"]
-    assert any("F.mean_squared_error" in hint for hint in row["hints"]), row["hints"]
-
-
-@pytest.mark.slow
-def test_train_mode_switched_off_at_top_level_costs_nothing(graded):
-    report = graded("c")
-    rows = rows_by_id(report)
-    order = list(lesson.exercises)
-    mistaken = {m[0] for m in _costing(PLANTED["c"])}
-    untouched = [i for i in order[order.index(TRAIN_MODE_LEFT_OFF[0]):] if i not in mistaken]
-    assert "2.5" in untouched and "2.7" in untouched   # the exercises that depend on the mode
-    for exercise_id in untouched:
-        assert rows[exercise_id]["earned"] == rows[exercise_id]["possible"], rows[exercise_id]
-    # the check that needs training mode (two forward passes differ by dropout) passed
-    assert report["outcomes"]["2.7/cnn_dropout_only_in_training"]["passed"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Correct answers in other styles than the solution's: each must earn full marks.
-# notebook -> (exercise, which solution block of its cell, the block written another way)
-
 ALTERNATIVES = {
-    "lists_lazy_links_and_aliases": [
+    "lists_lazy_links_and_aliases": {"edits": [
         ("2.1", 0, """
             x = (images / 255.0).astype(np.float32)[:, None]
             return [x, np.asarray(labels, dtype=np.int32)]
@@ -229,8 +181,8 @@ ALTERNATIVES = {
             trainer.extend(extensions.LogReport(trigger=(1, "epoch")))
             return trainer
             """),
-    ],
-    "loops_sums_and_dicts": [
+    ]},
+    "loops_sums_and_dicts": {"edits": [
         ("2.1", 0, """
             x = np.expand_dims(images, 1) / np.float32(255.)
             t = np.int32(labels)
@@ -288,8 +240,8 @@ ALTERNATIVES = {
             trainer.extend(extensions.LogReport(), name="LogReport")
             return trainer
             """),
-    ],
-    "an_evaluator_on_its_own_classifier": [
+    ]},
+    "an_evaluator_on_its_own_classifier": {"edits": [
         ("2.8", 0, """
             classifier = L.Classifier(model)
             classifier.to_device(device)
@@ -303,8 +255,8 @@ ALTERNATIVES = {
             trainer.extend(extensions.LogReport())
             return trainer
             """),
-    ],
+    ]},
 }
 
 
-test_correct_answers_in_other_styles_earn_full_marks = full_marks_test(SOLUTION, ALTERNATIVES)
+CHEATS = {}

@@ -1,36 +1,21 @@
-"""Lesson 4's grader on the notebooks a learner really hands in.
+"""Lesson 4's grader on the notebooks a learner really hands in, as data (the format:
+tests/lessons/planted.py; the test: tests/lessons/test_lesson_cases.py).
 
-* the solution scores full marks; the untouched learner notebook scores 0, with a "not done yet"
-  hint for every exercise;
 * solutions carrying the typical mistakes of the lesson (the last row of the window as its
   target, too few windows, a ``reset_state`` that resets nothing, one kind of recurrent layer
   for both kinds, no sigmoid, a roll-out without ``reset_state`` or one row too many, a bounce
   that flips the whole velocity or never clamps, digits overwritten or added instead of
-  max-combined or placed at (x, y), a metric averaged over the pixels, the first frame copied, a scalar mean frame,
-  a ConvLSTM without the forget gate, the output tanh or its gates in order) lose points in exactly those exercises,
-  each with the hint that names its mistake, and keep all the others.
-
-``grade_one`` grades in this process with a fresh sandboxed worker (a few seconds), so the
-mistakes are spread over four mutated notebooks, each graded once.
+  max-combined or placed at (x, y), a metric averaged over the pixels, the first frame copied,
+  a scalar mean frame, a ConvLSTM without the forget gate, the output tanh or its gates in
+  order) lose points in exactly those exercises, each with the hint that names its mistake,
+  and keep all the others; a missing reset in the roll-out keeps the values check;
+* correct answers in other styles earn full marks; a roll-out without a graph earns no graph
+  point even with a faked backward, and a row predictor with the right links and a constant
+  answer earns nothing.
 """
-from pathlib import Path
 
-import pytest
-
-from mlkit.grading import registry
-
-lesson = registry.lesson(4)
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
-                                   plant_and_grade, reference_notebook_tests, replacing_blocks,
-                                   rows_by_id)
-
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "course" / "04_sequences" / "solution.ipynb"
-LEARNER = ROOT / "lessons" / "04_sequences.ipynb"
-
-# notebook -> (exercise, solution text, typical wrong text, phrase its hint must contain)
-PLANTED = {
-    "a": [
+MISTAKES = {
+    "a": {"edits": [
         ("4.1", "next_rows = np.stack([images[:, s + k] for s in starts], axis=1)",
          "next_rows = np.stack([images[:, s + k - 1] for s in starts], axis=1)",
          "the row after it"),
@@ -42,23 +27,24 @@ PLANTED = {
          "turned the whole velocity around"),
         ("4.6", "** 2\n    return float(error.sum(axis=(-2, -1)).mean())",
          "** 2\n    return float(error.mean())", "averaged over the pixels too"),
-    ],
-    "b": [
-        ("4.2", 'self.rnn = L.LSTM(28, n_hidden) if kind == "lstm" else L.GRU(28, n_hidden)',
-         "self.rnn = L.LSTM(28, n_hidden)", "asks for L.GRU"),
-        ("4.3", "    model.reset_state()\n", "", "call model.reset_state() first"),
-        ("4.5", "np.maximum(window, digit, out=window)", "window[...] = digit",
-         "covers the earlier one"),
-        ("4.7", "last = inputs[:, -1:]", "last = inputs[:, :1]", "repeats the first input frame"),
-        ("4.8", "h_new = F.sigmoid(o) * F.tanh(c_new)", "h_new = F.sigmoid(o) * c_new",
-         "goes through tanh"),
-    ],
-    "d": [
-        ("4.5", "for digit, (y, x) in zip(digits, corners):",
-         "for digit, (x, y) in zip(digits, corners):", "instead of (y, x)"),
-        ("4.8", "i, f, o, g = F.split_axis(", "i, f, g, o = F.split_axis(", "order i, f, o, g"),
-    ],
-    "c": [
+    ]},
+    "b": {
+        "edits": [
+            ("4.2", 'self.rnn = L.LSTM(28, n_hidden) if kind == "lstm" else L.GRU(28, n_hidden)',
+             "self.rnn = L.LSTM(28, n_hidden)", "asks for L.GRU"),
+            ("4.3", "    model.reset_state()\n", "", "call model.reset_state() first"),
+            ("4.5", "np.maximum(window, digit, out=window)", "window[...] = digit",
+             "covers the earlier one"),
+            ("4.7", "last = inputs[:, -1:]", "last = inputs[:, :1]",
+             "repeats the first input frame"),
+            ("4.8", "h_new = F.sigmoid(o) * F.tanh(c_new)", "h_new = F.sigmoid(o) * c_new",
+             "goes through tanh"),
+        ],
+        # a missing reset in the roll-out keeps the values check
+        "passed": ["4.3/rollout_feeds_its_predictions_back"],
+        "failed": ["4.3/rollout_starts_fresh_and_keeps_the_graph"],
+    },
+    "c": {"edits": [
         ("4.1", "starts = range(height - k)", "starts = range(height - k - 1)", "28 - k ="),
         ("4.2", "return F.sigmoid(self.out(self.rnn(row)))", "return self.out(self.rnn(row))",
          "F.sigmoid(self.out(h))"),
@@ -70,38 +56,17 @@ PLANTED = {
          "mean = train_frames.mean(dtype=np.float64)", "is one number"),
         ("4.8", "c_new = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)",
          "c_new = F.sigmoid(i) * F.tanh(g)", "forgets everything"),
-    ],
+    ]},
+    "d": {"edits": [
+        ("4.5", "for digit, (y, x) in zip(digits, corners):",
+         "for digit, (x, y) in zip(digits, corners):", "instead of (y, x)"),
+        ("4.8", "i, f, o, g = F.split_axis(", "i, f, g, o = F.split_axis(", "order i, f, o, g"),
+    ]},
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return plant_and_grade(SOLUTION, PLANTED, tmp_path_factory)
-
-
-(test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere,
- test_the_solution_scores_full_marks) = reference_notebook_tests(lesson, SOLUTION, LEARNER)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(PLANTED))
-def test_typical_mistakes_cost_only_their_exercise_with_a_specific_hint(graded, name):
-    assert_mistakes_cost_only_their_exercise(lesson, graded(name), PLANTED[name], partial=False)
-
-
-@pytest.mark.slow
-def test_a_missing_reset_in_the_roll_out_keeps_the_values_check(graded):
-    outcomes = graded("b")["outcomes"]
-    assert outcomes["4.3/rollout_feeds_its_predictions_back"]["passed"]
-    assert not outcomes["4.3/rollout_starts_fresh_and_keeps_the_graph"]["passed"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Correct answers in other styles than the solution's: each must earn full marks.
-# notebook -> (exercise, which solution block of its cell, the block written another way)
-
 ALTERNATIVES = {
-    "loops_lists_and_lazy_links": [
+    "loops_lists_and_lazy_links": {"edits": [
         ("4.1", 0, """
             pairs = [(img[s:s + k], img[s + k]) for img in images for s in range(28 - k)]
             windows = np.array([p[0] for p in pairs], dtype=np.float32)
@@ -173,8 +138,8 @@ ALTERNATIVES = {
             c_new = 1 / (1 + F.exp(-f)) * c + F.sigmoid(i) * F.tanh(g)
             return [F.sigmoid(o) * F.tanh(c_new), c_new]
             """),
-    ],
-    "views_pads_and_containers": [
+    ]},
+    "views_pads_and_containers": {"edits": [
         ("4.1", 0, """
             from numpy.lib.stride_tricks import sliding_window_view
             n = len(images)
@@ -231,8 +196,8 @@ ALTERNATIVES = {
                                                    shape).astype(np.float32)
             return result
             """),
-    ],
-    "pixel_loops_and_cut_feedback": [
+    ]},
+    "pixel_loops_and_cut_feedback": {"edits": [
         ("4.1", 0, """
             images = np.asarray(images, np.float64)
             windows, targets = [], []
@@ -271,57 +236,41 @@ ALTERNATIVES = {
                     "all black": np.zeros((n, n_out) + inputs.shape[2:], dtype="float32"),
                     "mean frame": np.stack([np.stack([mean] * n_out)] * n, 0).astype(np.float32)}
             """),
-    ],
+    ]},
 }
 
 
-test_correct_answers_in_other_styles_earn_full_marks = full_marks_test(SOLUTION, ALTERNATIVES)
-
-
-# Cheats: answers that fake what a check looks at earn nothing for it.
 CHEATS = {
-    "roll_out_without_a_graph_and_a_faked_backward": [
-        ("4.3", 0, """
-            model.reset_state()
-            for step in range(top_rows.shape[1]):
-                y = model(top_rows[:, step])
-            new_rows = [y.array]
-            while len(new_rows) < n_new:
-                new_rows.append(model(new_rows[-1]).array)
+    # a roll-out without a graph earns no graph point, even with a faked backward
+    "roll_out_without_a_graph_and_a_faked_backward": {
+        "edits": [
+            ("4.3", 0, """
+                model.reset_state()
+                for step in range(top_rows.shape[1]):
+                    y = model(top_rows[:, step])
+                new_rows = [y.array]
+                while len(new_rows) < n_new:
+                    new_rows.append(model(new_rows[-1]).array)
 
-            def fake_backward(*args, **kwargs):      # every weight "gets a gradient"
-                for p in model.params():
-                    p.grad = np.ones_like(p.array)
-            chainer.Variable.backward = fake_backward
-            return chainer.Variable(np.stack(new_rows, axis=1))
-            """),
-    ],
-    "row_predictor_with_the_links_and_a_constant_answer": [
-        ("4.2", 2, """
-            self.rnn(row)
-            return chainer.Variable(np.full((len(row), 28), 0.5, np.float32))
-            """),
-    ],
+                def fake_backward(*args, **kwargs):      # every weight "gets a gradient"
+                    for p in model.params():
+                        p.grad = np.ones_like(p.array)
+                chainer.Variable.backward = fake_backward
+                return chainer.Variable(np.stack(new_rows, axis=1))
+                """),
+        ],
+        "passed": ["4.3/rollout_feeds_its_predictions_back"],
+        "failed": ["4.3/rollout_starts_fresh_and_keeps_the_graph"],
+    },
+    # a row predictor with the right links and a constant answer earns nothing
+    "row_predictor_with_the_links_and_a_constant_answer": {
+        "edits": [
+            ("4.2", 2, """
+                self.rnn(row)
+                return chainer.Variable(np.full((len(row), 28), 0.5, np.float32))
+                """),
+        ],
+        "zero": ["4.2"],
+        "hints": {"4.2": ["predicted the same row"]},
+    },
 }
-
-
-@pytest.fixture(scope="module")
-def graded_cheats(tmp_path_factory):
-    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
-
-
-@pytest.mark.slow
-def test_a_roll_out_without_a_graph_earns_no_graph_point_even_with_a_faked_backward(
-        graded_cheats):
-    report = graded_cheats("roll_out_without_a_graph_and_a_faked_backward")
-    outcomes = report["outcomes"]
-    assert outcomes["4.3/rollout_feeds_its_predictions_back"]["passed"]
-    assert not outcomes["4.3/rollout_starts_fresh_and_keeps_the_graph"]["passed"]
-
-
-@pytest.mark.slow
-def test_a_row_predictor_with_the_right_links_and_a_constant_answer_earns_nothing(
-        graded_cheats):
-    row = rows_by_id(graded_cheats("row_predictor_with_the_links_and_a_constant_answer"))["4.2"]
-    assert row["earned"] == 0, row
-    assert any("predicted the same row" in hint for hint in row["hints"]), row["hints"]

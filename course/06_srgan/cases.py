@@ -1,36 +1,21 @@
-"""Lesson 6's grader on the notebooks a learner really hands in.
+"""Lesson 6's grader on the notebooks a learner really hands in, as data (the format:
+tests/lessons/planted.py; the test: tests/lessons/test_lesson_cases.py).
 
-* the solution scores full marks; the untouched learner notebook scores 0, with a "not done yet"
-  hint for every exercise;
 * solutions carrying the typical mistakes of the lesson (a PSNR with a fixed peak of 255 or 1,
   20 log10 of the MSE, uint8 images subtracted without conversion; a residual block without its
   skip or with a ReLU for the PReLU; pixel shuffle in PyTorch's channel order or with the
   sub-pixel rows and columns swapped; a training step without cleargrads or without the update;
   a content loss on pixels or summed; an adversarial weight of 1, the label "fake", the
   saturating log(1 - D)) lose points in exactly those exercises, each with the hint that names
-  its mistake, and keep all the others.
-
-``grade_one`` grades in this process with a fresh sandboxed worker (a few seconds), so the
-mistakes are spread over four mutated notebooks, each graded once.
+  its mistake, and keep all the others; a fixed peak of one keeps the unit-range check;
+* correct answers in other styles earn full marks; answers that fake what a check looks at, or
+  call what the exercise asks to write (F.depth2space, the course's own pixel shuffle, a block
+  that returns its input), earn nothing for it, and a pixel shuffle off the graph loses the
+  network point.
 """
-from pathlib import Path
 
-import pytest
-
-from mlkit.grading import registry
-
-lesson = registry.lesson(6)
-from tests.lessons.planted import (assert_mistakes_cost_only_their_exercise, full_marks_test,
-                                   plant_and_grade, reference_notebook_tests, replacing_blocks,
-                                   rows_by_id)
-
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "course" / "06_srgan" / "solution.ipynb"
-LEARNER = ROOT / "lessons" / "06_srgan.ipynb"
-
-# notebook -> (exercise, solution text, typical wrong text, phrase its hint must contain)
-PLANTED = {
-    "a": [
+MISTAKES = {
+    "a": {"edits": [
         ("6.1", "return float(10 * np.log10(peak ** 2 / mse))",
          "return float(10 * np.log10(255 ** 2 / mse))", "you used a peak of 255"),
         ("6.2", "return x + self.bn2(self.conv2(h))", "return self.bn2(self.conv2(h))",
@@ -42,8 +27,8 @@ PLANTED = {
          "return F.mean_squared_error(sr, hr)", "this is the pixel MSE"),
         ("6.6", "def generator_loss(content, d_fake, weight=1e-3):",
          "def generator_loss(content, d_fake, weight=1.0):", "the adversarial term has weight 1"),
-    ],
-    "b": [
+    ]},
+    "b": {"edits": [
         ("6.1", "error = np.asarray(sr, np.float64) - np.asarray(hr, np.float64)",
          "error = (sr - hr).astype(np.float64)", "wraps around"),
         ("6.3", "h = F.reshape(x, (n, r, r, c, height, width))        # (n, i, j, c, y, x)\n"
@@ -53,8 +38,8 @@ PLANTED = {
         ("6.4", "    optimizer.update()\n", "", "optimizer.update()"),
         ("6.6", "real = xp.ones(d_fake.shape, dtype=np.int32)",
          "real = xp.zeros(d_fake.shape, dtype=np.int32)", "calls its images fake"),
-    ],
-    "c": [
+    ]},
+    "c": {"edits": [
         ("6.1", "return float(10 * np.log10(peak ** 2 / mse))",
          "return float(20 * np.log10(peak / mse))", "20 log10(peak / MSE)"),
         ("6.2", "self.act = L.PReLU((channels,))", "self.act = F.relu", "L.PReLU"),
@@ -64,42 +49,21 @@ PLANTED = {
         ("6.6", "return content + weight * F.sigmoid_cross_entropy(d_fake, real)",
          "return content - weight * F.sigmoid_cross_entropy(d_fake, 1 - real)",
          "saturating form"),
-    ],
-    "d": [
-        ("6.1", "return float(10 * np.log10(peak ** 2 / mse))",
-         "return float(10 * np.log10(1 / mse))", "you used a peak of 1"),
-    ],
+    ]},
+    "d": {
+        "edits": [
+            ("6.1", "return float(10 * np.log10(peak ** 2 / mse))",
+             "return float(10 * np.log10(1 / mse))", "you used a peak of 1"),
+        ],
+        # a fixed peak of one keeps the unit-range check
+        "passed": ["6.1/psnr_of_images_in_unit_range"],
+        "failed": ["6.1/psnr_with_another_peak_and_8_bit_images"],
+    },
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return plant_and_grade(SOLUTION, PLANTED, tmp_path_factory)
-
-
-(test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere,
- test_the_solution_scores_full_marks) = reference_notebook_tests(lesson, SOLUTION, LEARNER)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(PLANTED))
-def test_typical_mistakes_cost_only_their_exercise_with_a_specific_hint(graded, name):
-    assert_mistakes_cost_only_their_exercise(lesson, graded(name), PLANTED[name], partial=False)
-
-
-@pytest.mark.slow
-def test_a_fixed_peak_of_one_keeps_the_unit_range_check(graded):
-    outcomes = graded("d")["outcomes"]
-    assert outcomes["6.1/psnr_of_images_in_unit_range"]["passed"]
-    assert not outcomes["6.1/psnr_with_another_peak_and_8_bit_images"]["passed"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Correct answers in other styles than the solution's: each must earn full marks.
-# notebook -> (exercise, which solution block of its cell, the block written another way)
-
 ALTERNATIVES = {
-    "library_psnr_lazy_convolutions_and_methods": [
+    "library_psnr_lazy_convolutions_and_methods": {"edits": [
         ("6.1", 0, """
             from skimage.metrics import peak_signal_noise_ratio
             return peak_signal_noise_ratio(hr, sr, data_range=peak)
@@ -137,8 +101,8 @@ ALTERNATIVES = {
         ("6.6", 0, """
             return content + weight * F.mean(F.softplus(-d_fake))
             """),
-    ],
-    "float32_sums_and_swapped_axes": [
+    ]},
+    "float32_sums_and_swapped_axes": {"edits": [
         ("6.1", 0, """
             sr, hr = sr.astype(np.float32), hr.astype(np.float32)
             mse = ((sr - hr) ** 2).mean()
@@ -171,8 +135,8 @@ ALTERNATIVES = {
             import math
             return content - weight * F.mean(F.log(F.sigmoid(d_fake)))
             """),
-    ],
-    "math_module_psnr_and_the_logits_own_xp": [
+    ]},
+    "math_module_psnr_and_the_logits_own_xp": {"edits": [
         ("6.1", 0, """
             import math
             mse = float(np.mean((sr.astype(float) - hr.astype(float)) ** 2))
@@ -184,66 +148,48 @@ ALTERNATIVES = {
             real = d_fake.xp.ones(d_fake.shape, dtype=d_fake.xp.int32)   # d_fake: a Variable
             return content + weight * F.sigmoid_cross_entropy(d_fake, real)
             """),
-    ],
+    ]},
 }
 
 
-test_correct_answers_in_other_styles_earn_full_marks = full_marks_test(SOLUTION, ALTERNATIVES)
-
-
-# Cheats: answers that fake what a check looks at, or call what the exercise asks to write.
 CHEATS = {
-    "depth2space_and_a_block_that_returns_its_input": [
-        ("6.2", 1, """
-            self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
-            return x
-            """),
-        ("6.3", 0, """
-            return F.depth2space(x, r)
-            """),
-    ],
-    "the_librarys_pixel_shuffle": [
-        ("6.3", 0, """
-            from mlkit.models import srgan
-            return srgan.pixel_shuffle(x, r)
-            """),
-    ],
-    "pixel_shuffle_off_the_graph": [
-        ("6.3", 0, """
+    # pixel shuffle by a library call earns nothing; a block that returns its input earns nothing
+    "depth2space_and_a_block_that_returns_its_input": {
+        "edits": [
+            ("6.2", 1, """
+                self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
+                return x
+                """),
+            ("6.3", 0, """
+                return F.depth2space(x, r)
+                """),
+        ],
+        "zero": ["6.2", "6.3"],
+        "hints": {"6.2": ["returns its input unchanged"], "6.3": ["calls F.depth2space"]},
+    },
+    "the_librarys_pixel_shuffle": {
+        "edits": [
+            ("6.3", 0, """
+                from mlkit.models import srgan
+                return srgan.pixel_shuffle(x, r)
+                """),
+        ],
+        "zero": ["6.3"],
+        "hints": {"6.3": ["calls F.depth2space"]},
+    },
+    # a pixel shuffle off the graph loses the network point
+    "pixel_shuffle_off_the_graph": {
+        "edits": [
+            ("6.3", 0, """
             data = getattr(x, "array", x)
             n, ch, height, width = data.shape
             c = ch // (r * r)
             y = data.reshape(n, r, r, c, height, width).transpose(0, 3, 4, 1, 5, 2)
             return chainer.Variable(np.ascontiguousarray(y.reshape(n, c, height * r, width * r)))
             """),
-    ],
+        ],
+        "passed": ["6.3/pixel_shuffle_equals_depth2space"],
+        "failed": ["6.3/pixel_shuffle_works_inside_a_network"],
+        "check_hints": {"6.3/pixel_shuffle_works_inside_a_network": "no gradient flows back"},
+    },
 }
-
-
-@pytest.fixture(scope="module")
-def graded_cheats(tmp_path_factory):
-    return plant_and_grade(SOLUTION, replacing_blocks(SOLUTION, CHEATS), tmp_path_factory)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["depth2space_and_a_block_that_returns_its_input",
-                                  "the_librarys_pixel_shuffle"])
-def test_pixel_shuffle_by_a_library_call_earns_nothing(graded_cheats, name):
-    row = rows_by_id(graded_cheats(name))["6.3"]
-    assert row["earned"] == 0, row
-    assert any("calls F.depth2space" in hint for hint in row["hints"]), row["hints"]
-
-
-@pytest.mark.slow
-def test_a_block_that_returns_its_input_earns_nothing(graded_cheats):
-    row = rows_by_id(graded_cheats("depth2space_and_a_block_that_returns_its_input"))["6.2"]
-    assert row["earned"] == 0, row
-    assert any("returns its input unchanged" in hint for hint in row["hints"]), row["hints"]
-
-
-@pytest.mark.slow
-def test_pixel_shuffle_off_the_graph_loses_the_network_point(graded_cheats):
-    outcomes = graded_cheats("pixel_shuffle_off_the_graph")["outcomes"]
-    assert outcomes["6.3/pixel_shuffle_equals_depth2space"]["passed"]
-    assert not outcomes["6.3/pixel_shuffle_works_inside_a_network"]["passed"]
-    assert "no gradient flows back" in outcomes["6.3/pixel_shuffle_works_inside_a_network"]["hint"]
