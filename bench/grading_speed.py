@@ -40,7 +40,7 @@ def one_notebook(path):
     started = time.perf_counter()
     report = engine.grade(path)
     engine_seconds = time.perf_counter() - started
-    assert report["earned"] == report["possible"], report
+    assert report.earned == report.possible, report
     return cli_seconds, engine_seconds
 
 
@@ -60,8 +60,8 @@ def a_class(solution, learner, copies, jobs, lesson):
         cpu = (_cpu_seconds() - before) / copies
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    assert not any(r["error"] for r in reports), [r["error"] for r in reports if r["error"]]
-    full = sum(r["earned"] == r["possible"] for r in reports)
+    assert not any(r.error for r in reports), [r.error for r in reports if r.error]
+    full = sum(r.earned == r.possible for r in reports)
     assert full == (copies + 1) // 2, f"{full} full marks of {copies}"
     return seconds, 60 * copies / seconds, cpu
 

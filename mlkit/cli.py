@@ -7,6 +7,7 @@ subcommand, write those and add one line there. Exit codes: 0 ok, 1 the command 
 2 usage error (argparse's own convention).
 """
 import argparse
+import dataclasses
 import os
 import sys
 from typing import Callable, NamedTuple, Optional
@@ -119,16 +120,16 @@ def _run_grade(args):
     said = set()
 
     def show(report):
-        for note in report.get("notes", []):
+        for note in report.notes:
             if note.startswith("no sandbox") and note not in said:   # say it once
                 said.add(note)
                 print(f"mlkit grade: {note}", file=sys.stderr)
-        report = dict(report, notes=[n for n in report.get("notes", [])
-                                     if not n.startswith("no sandbox")])
+        report = dataclasses.replace(report, notes=[n for n in report.notes
+                                                    if not n.startswith("no sandbox")])
         if args.csv:
-            status = f"NOT GRADED: {report['error']}" if report["error"] else \
-                f"{report['earned']:g}/{report['possible']:g}"
-            print(f"{report['notebook']}: {status}", flush=True)
+            status = f"NOT GRADED: {report.error}" if report.error else \
+                f"{report.earned:g}/{report.possible:g}"
+            print(f"{report.notebook}: {status}", flush=True)
         else:
             print("\n" + format_table(report), flush=True)
 
@@ -137,7 +138,7 @@ def _run_grade(args):
     if args.csv:
         write_csv(reports, args.csv)
         print(f"wrote {args.csv}: {len(reports)} submissions")
-    return EXIT_FAILED if all(r.get("error") for r in reports) else EXIT_OK
+    return EXIT_FAILED if all(r.error for r in reports) else EXIT_OK
 
 
 def _add_release_arguments(parser):

@@ -19,7 +19,7 @@ from mlkit.device import seed as seed_everything, to_numpy
 from mlkit.grading import registry
 from mlkit.grading.hints import ExerciseTimeout, hint_for
 from mlkit.grading.notebook_api import MISSING, Notebook
-from mlkit.grading.report import Outcome, format_table, summarize
+from mlkit.grading.report import Outcome, Report, format_table, summarize
 
 
 class LocalNotebook(Notebook):
@@ -111,10 +111,10 @@ class Verdict:
 
     def __init__(self, lesson, rows):
         self.rows = rows
-        self.earned = sum(r["earned"] for r in rows)
-        self.possible = sum(r["possible"] for r in rows)
-        self.report = {"notebook": "this notebook", "lesson": lesson.number, "exercises": rows,
-                       "earned": self.earned, "possible": self.possible}
+        self.earned = sum(r.earned for r in rows)
+        self.possible = sum(r.possible for r in rows)
+        self.report = Report(notebook="this notebook", lesson=lesson.number, exercises=rows,
+                             earned=self.earned, possible=self.possible)
 
     def __bool__(self):
         return self.earned == self.possible
@@ -137,7 +137,7 @@ def check_now(exercise_id, namespace):
                          f"{', '.join(lesson.exercises)}")
     notebook = LocalNotebook(namespace)
     outcomes = [run_local(c, notebook) for c in lesson.checks_for(exercise_id)]
-    rows = [r for r in summarize(lesson, outcomes) if r["id"] == exercise_id]
+    rows = [r for r in summarize(lesson, outcomes) if r.id == exercise_id]
     verdict = Verdict(lesson, rows)
     print(verdict)
     if verdict:

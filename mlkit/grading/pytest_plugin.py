@@ -101,13 +101,13 @@ def grade(request):
     """Look up a :class:`GradedCheck`'s verdict; a failure becomes a one-line hint."""
     def run(graded):
         report = report_for(request.config, graded.path, graded.lesson)
-        if report["error"]:
-            pytest.fail(f"not graded: {report['error']}", pytrace=False)
-        outcome = report["outcomes"].get(graded.check.id)
+        if report.error:
+            pytest.fail(f"not graded: {report.error}", pytrace=False)
+        outcome = report.outcomes.get(graded.check.id)
         if outcome is None:
             pytest.fail(f"check {graded.check.id} did not run", pytrace=False)
-        if not outcome["passed"]:
-            pytest.fail(f"exercise {graded.check.exercise}: {outcome['hint']}", pytrace=False)
+        if not outcome.passed:
+            pytest.fail(f"exercise {graded.check.exercise}: {outcome.hint}", pytrace=False)
     return run
 
 
@@ -117,5 +117,5 @@ def pytest_terminal_summary(terminalreporter, config):
         what = "reference solution" if graded_solutions else "notebook"
         name = Path(path).parent.name if graded_solutions else Path(path).name
         terminalreporter.write_sep("=", f"grade of the {what} {name} "
-                                        f"(lesson {report['lesson']})")
+                                        f"(lesson {report.lesson})")
         terminalreporter.write_line(format_table(report, heading=""))

@@ -1,24 +1,27 @@
-"""A grade as plain data, as a table a learner reads, and as CSV rows an instructor keeps.
+"""A grade as typed plain data, as a table a learner reads, and as CSV rows an instructor keeps.
 
-A report is a dict::
+A :class:`Report` holds the grade of one notebook::
 
-    {"notebook": path, "lesson": 1, "title": ..., "earned": 22, "possible": 24,
-     "exercises": [{"id": "1.1", "title": ..., "earned": 2, "possible": 2, "hints": []}, ...],
-     "error": "" or why it could not be graded, "notes": [...], "sandbox": "bwrap" or "none",
-     "outcomes": {check id: {"passed": bool, "hint": str}}}
+    Report(notebook=path, lesson=1, title=..., earned=22, possible=24,
+           exercises=[ExerciseGrade(id="1.1", title=..., earned=2, possible=2, hints=[]), ...],
+           error="" or why it could not be graded, notes=[...], sandbox="bwrap" or "none",
+           outcomes={check id: CheckResult(passed=bool, hint=str)})
 
-``possible`` is always every check of the lesson, whatever the notebook did.
+``possible`` is always every check of the lesson, whatever the notebook did. Reports hold only
+numbers, strings and lists of them, so they cross process boundaries as they are.
 """
 import csv
 import dataclasses
 import textwrap
 from pathlib import Path
+from typing import Optional
 
 from mlkit.atomic import atomic_write
 
 
 @dataclasses.dataclass
 class Outcome:
+    """One check's verdict as the engine makes it (the check itself, not only its id)."""
     check: object          # registry.Check
     passed: bool
     hint: str = ""
@@ -28,8 +31,52 @@ class Outcome:
         return self.check.points if self.passed else 0
 
 
+@dataclasses.dataclass
+class CheckResult:
+    """One check's verdict in a report."""
+    passed: bool
+    hint: str = ""
+
+
+@dataclasses.dataclass
+class ExerciseGrade:
+    """One exercise's row: points earned of possible, and one hint per distinct failure."""
+    id: str
+    title: str
+    earned: float
+    possible: float
+    hints: list = dataclasses.field(default_factory=list)
+
+    @property
+    def full(self):
+        return self.earned == self.possible
+
+
+@dataclasses.dataclass
+class Report:
+    """The grade of one notebook (see the module's docstring)."""
+    notebook: str
+    lesson: Optional[int]
+    title: str = ""
+    exercises: list = dataclasses.field(default_factory=list)     # of ExerciseGrade
+    earned: float = 0
+    possible: float = 0
+    error: str = ""
+    notes: list = dataclasses.field(default_factory=list)         # of str
+    sandbox: str = ""
+    outcomes: dict = dataclasses.field(default_factory=dict)      # check id -> CheckResult
+
+    def exercise(self, exercise_id):
+        """The :class:`ExerciseGrade` of ``exercise_id`` (KeyError when the lesson has none)."""
+        for row in self.exercises:
+            if row.id == exercise_id:
+                return row
+        raise KeyError(f"{self.notebook}: no exercise {exercise_id} in this report")
+
+
 def summarize(lesson, outcomes):
-    """Per-exercise rows, in lesson order; every exercise of the lesson has one."""
+    """Per-exercise :class:`ExerciseGrade` rows, in lesson order; every exercise of the lesson
+    has one."""
     rows = []
     for exercise_id, title in lesson.exercises.items():
         mine = [o for o in outcomes if o.check.exercise == exercise_id]
@@ -37,30 +84,27 @@ def summarize(lesson, outcomes):
         for outcome in mine:   # one load problem fails every check the same way: say it once
             if outcome.hint and outcome.hint not in hints:
                 hints.append(outcome.hint)
-        rows.append({"id": exercise_id, "title": title,
-                     "earned": sum(o.earned for o in mine),
-                     "possible": lesson.possible(exercise_id), "hints": hints})
+        rows.append(ExerciseGrade(exercise_id, title, sum(o.earned for o in mine),
+                                  lesson.possible(exercise_id), hints))
     return rows
 
 
 def make_report(path, lesson, outcomes, notes=(), sandbox=""):
     rows = summarize(lesson, outcomes)
-    return {"notebook": str(path), "lesson": lesson.number, "title": lesson.title,
-            "exercises": rows, "earned": sum(r["earned"] for r in rows),
-            "possible": lesson.total(), "error": "", "notes": list(notes), "sandbox": sandbox,
-            "outcomes": {o.check.id: {"passed": o.passed, "hint": o.hint} for o in outcomes}}
+    return Report(notebook=str(path), lesson=lesson.number, title=lesson.title, exercises=rows,
+                  earned=sum(r.earned for r in rows), possible=lesson.total(),
+                  notes=list(notes), sandbox=sandbox,
+                  outcomes={o.check.id: CheckResult(o.passed, o.hint) for o in outcomes})
 
 
 def failed_report(path, lesson, error):
     """A submission that could not be graded: no points, the lesson's points possible when the
     lesson is known, and one sentence saying why."""
     rows = [] if lesson is None else [
-        {"id": i, "title": t, "earned": 0, "possible": lesson.possible(i), "hints": []}
-        for i, t in lesson.exercises.items()]
-    return {"notebook": str(path), "lesson": lesson.number if lesson else None,
-            "title": lesson.title if lesson else "", "exercises": rows, "earned": 0,
-            "possible": lesson.total() if lesson else 0, "error": error, "notes": [],
-            "sandbox": "", "outcomes": {}}
+        ExerciseGrade(i, t, 0, lesson.possible(i)) for i, t in lesson.exercises.items()]
+    return Report(notebook=str(path), lesson=lesson.number if lesson else None,
+                  title=lesson.title if lesson else "", exercises=rows,
+                  possible=lesson.total() if lesson else 0, error=error)
 
 
 def _points(value):
@@ -83,25 +127,25 @@ def format_table(report, heading=None):
     """The grade table: exercise, points earned / possible, one hint per failure."""
     lines = []
     if heading is None:
-        heading = f"{report['notebook']} (lesson {report['lesson']})"
+        heading = f"{report.notebook} (lesson {report.lesson})"
     if heading:
         lines.append(heading)
-    if report.get("error"):
-        lines.append(f"NOT GRADED: {report['error']}")
-    rows = report["exercises"]
-    width = max([len(r["title"]) for r in rows] + [5])
+    if report.error:
+        lines.append(f"NOT GRADED: {report.error}")
+    rows = report.exercises
+    width = max([len(r.title) for r in rows] + [5])
     if rows:
         lines.append(f"{'exercise':<9} {'title':<{width}}  points")
     for row in rows:
-        mark = "ok " if row["earned"] == row["possible"] else "-- "
-        lines.append(f"{row['id']:<9} {row['title']:<{width}}  {mark}"
-                     f"{_points(row['earned'])}/{_points(row['possible'])}")
-        for hint in row["hints"]:
+        mark = "ok " if row.full else "-- "
+        lines.append(f"{row.id:<9} {row.title:<{width}}  {mark}"
+                     f"{_points(row.earned)}/{_points(row.possible)}")
+        for hint in row.hints:
             lines.extend(_wrapped_hint(hint))
-    percent = 100 * report["earned"] / report["possible"] if report["possible"] else 0
-    lines.append(f"{'total':<9} {'':<{width}}  {_points(report['earned'])}/"
-                 f"{_points(report['possible'])} ({percent:.0f} %)")
-    for note in report.get("notes", []):
+    percent = 100 * report.earned / report.possible if report.possible else 0
+    lines.append(f"{'total':<9} {'':<{width}}  {_points(report.earned)}/"
+                 f"{_points(report.possible)} ({percent:.0f} %)")
+    for note in report.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
 
@@ -116,15 +160,14 @@ CSV_TAIL = ["total", "possible", "error", "notes"]
 
 def csv_rows(reports):
     """The header and rows of the class's CSV (one row per submission)."""
-    exercise_ids = sorted({row["id"] for r in reports for row in r["exercises"]},
-                          key=_exercise_key)
+    exercise_ids = sorted({row.id for r in reports for row in r.exercises}, key=_exercise_key)
     rows = []
     for report in reports:
-        earned = {row["id"]: _points(row["earned"]) for row in report["exercises"]}
-        rows.append([report["notebook"], report["lesson"] or "",
+        earned = {row.id: _points(row.earned) for row in report.exercises}
+        rows.append([report.notebook, report.lesson or "",
                      *(earned.get(i, "") for i in exercise_ids),
-                     _points(report["earned"]), _points(report["possible"]),
-                     report.get("error", ""), " | ".join(report.get("notes", []))])
+                     _points(report.earned), _points(report.possible),
+                     report.error, " | ".join(report.notes)])
     return [*CSV_FIXED, *exercise_ids, *CSV_TAIL], rows
 
 

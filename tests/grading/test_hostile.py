@@ -22,13 +22,13 @@ def grade(path, **options):
 
 
 def earned(report):
-    assert not report["error"], report["error"]
-    assert report["possible"] == TOTAL, "the points possible never depend on what ran"
-    return {row["id"]: row["earned"] for row in report["exercises"]}
+    assert not report.error, report.error
+    assert report.possible == TOTAL, "the points possible never depend on what ran"
+    return {row.id: row.earned for row in report.exercises}
 
 
 def hints(report, exercise_id):
-    return " | ".join(next(r["hints"] for r in report["exercises"] if r["id"] == exercise_id))
+    return " | ".join(next(r.hints for r in report.exercises if r.id == exercise_id))
 
 
 def learner(tmp_path, cell_9_1):
@@ -149,17 +149,17 @@ def test_monkeypatching_the_workers_libraries_does_not_fool_a_check(tmp_path, pa
     path = toy.write_notebook(tmp_path / "09_toy.ipynb", replace={
         "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION": cell})
     report = engine.grade(path, lessons={9: _asking_lesson()})
-    assert earned(report) == {"9.1": 0, "9.2": 1, "9.3": 1}, report["exercises"]
+    assert earned(report) == {"9.1": 0, "9.2": 1, "9.3": 1}, report.exercises
     assert "gradient of sum(double(x)) should be 2" in hints(report, "9.1")
-    assert any("changed the course's libraries" in note for note in report["notes"]), \
-        report["notes"]
+    assert any("changed the course's libraries" in note for note in report.notes), \
+        report.notes
 
 
 def test_an_honest_answer_passes_the_check_that_asks_the_workers_chainer(tmp_path):
     path = toy.write_notebook(tmp_path / "09_toy.ipynb")
     report = engine.grade(path, lessons={9: _asking_lesson()})
-    assert earned(report) == {"9.1": 2, "9.2": 1, "9.3": 1}, report["exercises"]
-    assert not any("changed the course's libraries" in note for note in report["notes"])
+    assert earned(report) == {"9.1": 2, "9.2": 1, "9.3": 1}, report.exercises
+    assert not any("changed the course's libraries" in note for note in report.notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,14 +307,14 @@ def test_without_a_sandbox_grading_says_so_and_keeps_its_limits(tmp_path, monkey
     report = grade(solved(tmp_path, "    return sum(v * v for v in values)",
                           "    while True: pass"))
     assert earned(report) == {"9.1": 2, "9.2": 0, "9.3": 1}
-    assert any("no sandbox" in note for note in report["notes"])
+    assert any("no sandbox" in note for note in report.notes)
 
 
 def test_a_required_sandbox_that_is_missing_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("MLKIT_SANDBOX", "bwrap")
     monkeypatch.setattr(sandbox, "_bwrap_works", lambda: "bubblewrap (bwrap) is not installed")
     report = grade(toy.write_notebook(tmp_path / "09_toy.ipynb"))
-    assert "apt-get install bubblewrap" in report["error"]
+    assert "apt-get install bubblewrap" in report.error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,5 +333,5 @@ def test_magics_and_shell_lines_grade_as_in_jupyterlab(tmp_path):
     above = toy.write_notebook(tmp_path / "09_above.ipynb", replace={
         "#| setup": "%matplotlib inline\n#| setup"})       # the magic above the marker
     assert earned(grade(above)) == {"9.1": 2, "9.2": 1, "9.3": 1}
-    assert any("skipped !ls" in note for note in report["notes"]), report["notes"]
-    assert any("skipped %pip" in note for note in report["notes"]), report["notes"]
+    assert any("skipped !ls" in note for note in report.notes), report.notes
+    assert any("skipped %pip" in note for note in report.notes), report.notes

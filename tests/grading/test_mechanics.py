@@ -17,16 +17,16 @@ def grade(path, **options):
 
 
 def rows(report):
-    assert not report["error"], report["error"]
-    return {row["id"]: row for row in report["exercises"]}
+    assert not report.error, report.error
+    return {row.id: row for row in report.exercises}
 
 
 def test_solution_scores_everything(tmp_path):
     report = grade(toy.write_notebook(tmp_path / "09_toy.ipynb"))
-    assert {i: (r["earned"], r["possible"]) for i, r in rows(report).items()} == {
+    assert {i: (r.earned, r.possible) for i, r in rows(report).items()} == {
         "9.1": (2, 2), "9.2": (1, 1), "9.3": (1, 1)}
-    assert not any(r["hints"] for r in rows(report).values())
-    assert (report["earned"], report["possible"]) == (4, 4)
+    assert not any(r.hints for r in rows(report).values())
+    assert (report.earned, report.possible) == (4, 4)
 
 
 @pytest.mark.parametrize("replacement, expected_hint", [
@@ -37,25 +37,25 @@ def test_solution_scores_everything(tmp_path):
 def test_a_broken_exercise_costs_only_that_exercise(tmp_path, replacement, expected_hint):
     path = toy.write_notebook(tmp_path / "09_toy.ipynb", replace={"    return 2 * x\n": replacement})
     found = rows(grade(path))
-    assert found["9.1"]["earned"] == 0
-    assert any(expected_hint in hint for hint in found["9.1"]["hints"]), found["9.1"]["hints"]
-    assert found["9.2"]["earned"] == 1 and found["9.3"]["earned"] == 1
+    assert found["9.1"].earned == 0
+    assert any(expected_hint in hint for hint in found["9.1"].hints), found["9.1"].hints
+    assert found["9.2"].earned == 1 and found["9.3"].earned == 1
 
 
 def test_an_endless_loop_costs_one_exercise_and_the_grader_goes_on(tmp_path):
     path = toy.write_notebook(tmp_path / "09_toy.ipynb", replace={
         "    return sum(v * v for v in values)": "    while True:\n        pass"})
     found = rows(grade(path))
-    assert found["9.2"]["earned"] == 0 and "ran longer than 1 s" in found["9.2"]["hints"][0]
-    assert found["9.1"]["earned"] == 2 and found["9.3"]["earned"] == 1
+    assert found["9.2"].earned == 0 and "ran longer than 1 s" in found["9.2"].hints[0]
+    assert found["9.1"].earned == 2 and found["9.3"].earned == 1
 
 
 def test_an_endless_loop_at_cell_level_is_stopped_too(tmp_path):
     path = toy.write_notebook(tmp_path / "09_toy.ipynb",
                               replace={"def make_data():": "while True:\n    pass\ndef make_data():"})
     found = rows(grade(path, limits=engine.Limits(cell_timeout=2)))
-    assert "ran longer than 2 s" in found["9.3"]["hints"][0]
-    assert found["9.1"]["earned"] == 2 and found["9.2"]["earned"] == 1
+    assert "ran longer than 2 s" in found["9.3"].hints[0]
+    assert found["9.1"].earned == 2 and found["9.2"].earned == 1
 
 
 def test_warnings_never_cost_points(tmp_path):
@@ -63,36 +63,36 @@ def test_warnings_never_cost_points(tmp_path):
         "    return 2 * x\n": "    warnings.warn('careful', DeprecationWarning)\n    return 2 * x\n"})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert rows(grade(path))["9.1"]["earned"] == 2
+        assert rows(grade(path))["9.1"].earned == 2
 
 
 def test_untouched_learner_version_scores_zero_with_a_hint_each(tmp_path):
     found = rows(grade(toy.write_learner_notebook(tmp_path / "09_toy.ipynb")))
     for row in found.values():
-        assert row["earned"] == 0
-        assert row["hints"] and "not done yet" in row["hints"][0]
+        assert row.earned == 0
+        assert row.hints and "not done yet" in row.hints[0]
 
 
 def test_a_broken_setup_cell_is_named(tmp_path):
     path = toy.write_notebook(tmp_path / "09_toy.ipynb",
                               replace={"import warnings": "import warnings_that_do_not_exist"})
     found = rows(grade(path))
-    assert all(r["earned"] == 0 for r in found.values())
-    assert "setup cell (cell 2) failed" in found["9.1"]["hints"][0]
-    assert "ModuleNotFoundError" in found["9.1"]["hints"][0]
+    assert all(r.earned == 0 for r in found.values())
+    assert "setup cell (cell 2) failed" in found["9.1"].hints[0]
+    assert "ModuleNotFoundError" in found["9.1"].hints[0]
 
 
 def test_a_missing_marker_or_name_gets_a_hint(tmp_path):
     found = rows(grade(toy.write_notebook(tmp_path / "09_toy.ipynb", replace={
         "#| exercise: 9.3\n": "", "def double": "def twice"})))
-    assert "no cell is marked '#| exercise: 9.3'" in found["9.3"]["hints"][0]
-    assert "`double` is not defined" in found["9.1"]["hints"][0]
+    assert "no cell is marked '#| exercise: 9.3'" in found["9.3"].hints[0]
+    assert "`double` is not defined" in found["9.1"].hints[0]
 
 
 def test_a_later_cell_of_the_same_exercise_wins(tmp_path):
     cells = toy.SOLUTION_CELLS + [("code", "#| exercise: 9.1\ndef double(x):\n    return x")]
     found = rows(grade(toy.write_notebook(tmp_path / "09_toy.ipynb", cells=cells)))
-    assert found["9.1"]["earned"] == 0 and found["9.2"]["earned"] == 1
+    assert found["9.1"].earned == 0 and found["9.2"].earned == 1
 
 
 def test_the_table_shows_points_and_hints(tmp_path):
@@ -151,11 +151,11 @@ def _write(path, content):
 def test_a_submission_that_cannot_be_graded_gets_one_clear_sentence(tmp_path, name, content,
                                                                      phrase):
     report = grade(_write(tmp_path / name, content))
-    assert phrase in report["error"], report["error"]
-    assert report["earned"] == 0
-    assert "Traceback" not in report["error"] and "\n" not in report["error"]
+    assert phrase in report.error, report.error
+    assert report.earned == 0
+    assert "Traceback" not in report.error and "\n" not in report.error
     if name.startswith("09_"):     # the lesson is known: its points possible are kept
-        assert report["possible"] == toy.lesson.total() == 4
+        assert report.possible == toy.lesson.total() == 4
 
 
 def test_time_limit_restarts_an_outer_timer():
@@ -202,4 +202,4 @@ def test_checks_can_run_learner_code_in_test_mode(tmp_path):
         ("code", "#| exercise: 9.1\nchainer.config.train = False   # left over from a demo\n"
                  "def training():\n    return chainer.config.train")])
     report = engine.grade(path, lessons={9: lesson})
-    assert report["earned"] == report["possible"] == 1, report["exercises"]
+    assert report.earned == report.possible == 1, report.exercises

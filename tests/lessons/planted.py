@@ -231,42 +231,42 @@ def plant(solution, edits, directory):
 # What a grade must say
 
 def rows_by_id(report):
-    assert not report.get("error"), report.get("error")
-    return {row["id"]: row for row in report["exercises"]}
+    assert not report.error, report.error
+    return {row.id: row for row in report.exercises}
 
 
 def assert_untouched_scores_zero(lesson, report):
     """Every exercise graded, no point earned, and a 'not done yet' hint for each."""
     rows = rows_by_id(report)
     assert list(rows) == list(lesson.exercises), "every exercise of the lesson is graded"
-    assert report["earned"] == 0
-    assert report["possible"] == sum(lesson.possible(i) for i in lesson.exercises) > 0
+    assert report.earned == 0
+    assert report.possible == sum(lesson.possible(i) for i in lesson.exercises) > 0
     for exercise_id, row in rows.items():
         assert any(f"exercise {exercise_id} still raises NotImplementedError" in hint
-                   for hint in row["hints"]), (exercise_id, row["hints"])
+                   for hint in row.hints), (exercise_id, row.hints)
 
 
 def assert_solution_scores_full_marks(lesson, report):
-    assert not report["error"], report["error"]
-    assert report["earned"] == report["possible"] == lesson.total(), rows_by_id(report)
+    assert not report.error, report.error
+    assert report.earned == report.possible == lesson.total(), rows_by_id(report)
 
 
 def assert_full_marks(report, name=""):
     rows = rows_by_id(report)
-    lost = {i: row["hints"] for i, row in rows.items() if row["earned"] != row["possible"]}
+    lost = {i: row.hints for i, row in rows.items() if row.earned != row.possible}
     assert not lost, f"{name}: a correct answer lost points: {lost}"
-    assert report["earned"] == report["possible"] > 0
+    assert report.earned == report.possible > 0
 
 
 def assert_loses_points(row, name, phrases):
     """The exercise's ``row`` lost points, not for being unfinished, with every phrase."""
-    exercise_id = row["id"]
-    assert row["earned"] < row["possible"], f"{name}: {exercise_id} kept all its points: {row}"
-    assert not any("NotImplementedError" in hint for hint in row["hints"]), \
-        f"{name}: {exercise_id}: {row['hints']}"
+    exercise_id = row.id
+    assert row.earned < row.possible, f"{name}: {exercise_id} kept all its points: {row}"
+    assert not any("NotImplementedError" in hint for hint in row.hints), \
+        f"{name}: {exercise_id}: {row.hints}"
     for phrase in filter(None, phrases):
-        assert any(phrase in hint for hint in row["hints"]), \
-            f"{name}: {exercise_id}: no hint mentions {phrase!r}: {row['hints']}"
+        assert any(phrase in hint for hint in row.hints), \
+            f"{name}: {exercise_id}: no hint mentions {phrase!r}: {row.hints}"
 
 
 def assert_mistake(lesson, report, name, case):
@@ -279,7 +279,7 @@ def assert_mistake(lesson, report, name, case):
         if exercise_id in phrases:
             assert_loses_points(row, name, phrases[exercise_id])
         else:
-            assert row["earned"] == row["possible"] and not row["hints"], \
+            assert row.earned == row.possible and not row.hints, \
                 f"{name}: {exercise_id} was not changed, yet: {row}"
     assert_expectations(report, name, case)
 
@@ -295,38 +295,38 @@ def assert_cheat(lesson, report, name, case):
 
 def assert_expectations(report, name, case):
     rows = rows_by_id(report)
-    outcomes = report["outcomes"]
+    outcomes = report.outcomes
     for exercise_id in case.get("zero", []):
-        assert rows[exercise_id]["earned"] == 0, \
+        assert rows[exercise_id].earned == 0, \
             f"{name}: {exercise_id} should earn nothing: {rows[exercise_id]}"
     for exercise_id in case.get("partial", []):
         row = rows[exercise_id]
-        assert 0 < row["earned"] < row["possible"], \
+        assert 0 < row.earned < row.possible, \
             f"{name}: {exercise_id} should keep part of its points: {row}"
     for exercise_id, lost in case.get("lost", {}).items():
         row = rows[exercise_id]
-        assert row["earned"] == row["possible"] - lost, \
+        assert row.earned == row.possible - lost, \
             f"{name}: {exercise_id} should lose exactly {lost}: {row}"
     for exercise_id in case.get("full_marks", []):
         row = rows[exercise_id]
-        assert row["earned"] == row["possible"], f"{name}: {exercise_id} lost points: {row}"
+        assert row.earned == row.possible, f"{name}: {exercise_id} lost points: {row}"
     for exercise_id, phrases in case.get("hints", {}).items():
         for phrase in phrases:
-            assert any(phrase in hint for hint in rows[exercise_id]["hints"]), \
-                f"{name}: {exercise_id}: no hint mentions {phrase!r}: {rows[exercise_id]['hints']}"
+            assert any(phrase in hint for hint in rows[exercise_id].hints), \
+                f"{name}: {exercise_id}: no hint mentions {phrase!r}: {rows[exercise_id].hints}"
     for exercise_id, phrases in case.get("not_hinted", {}).items():
         for phrase in phrases:
-            assert not any(phrase in hint for hint in rows[exercise_id]["hints"]), \
+            assert not any(phrase in hint for hint in rows[exercise_id].hints), \
                 f"{name}: {exercise_id}: a hint names {phrase!r}, a mistake not made: " \
-                f"{rows[exercise_id]['hints']}"
+                f"{rows[exercise_id].hints}"
     for check_id in case.get("passed", []):
-        assert outcomes[check_id]["passed"], f"{name}: {check_id} failed: {outcomes[check_id]}"
+        assert outcomes[check_id].passed, f"{name}: {check_id} failed: {outcomes[check_id]}"
     for check_id in case.get("failed", []):
-        assert not outcomes[check_id]["passed"], f"{name}: {check_id} passed"
+        assert not outcomes[check_id].passed, f"{name}: {check_id} passed"
     for exercise_id, failing in case.get("only_failing", {}).items():
         mine = {k: v for k, v in outcomes.items() if k.startswith(f"{exercise_id}/")}
-        assert [k for k, v in mine.items() if not v["passed"]] == list(failing), \
+        assert [k for k, v in mine.items() if not v.passed] == list(failing), \
             f"{name}: expected exactly {failing} of {exercise_id} to fail: {mine}"
     for check_id, phrase in case.get("check_hints", {}).items():
-        assert phrase in outcomes[check_id]["hint"], \
+        assert phrase in outcomes[check_id].hint, \
             f"{name}: {check_id}'s hint does not mention {phrase!r}: {outcomes[check_id]}"

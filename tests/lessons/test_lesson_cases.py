@@ -106,7 +106,7 @@ every_lesson = pytest.mark.parametrize(
 def test_untouched_learner_notebook_scores_zero_with_a_hint_everywhere(notebook, graded):
     assert_untouched_scores_zero(notebook.lesson, graded(notebook))
     assert len(notebook.lesson.exercises) >= 6
-    assert graded(notebook)["possible"] >= 6
+    assert graded(notebook).possible >= 6
 
 
 @pytest.mark.slow
