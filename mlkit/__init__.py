@@ -19,8 +19,9 @@ __version__ = "0.1.0"
 def doctor(file=None):
     """Print one short table of what this machine has for the course (see ``mlkit doctor``).
 
-    Returns nothing, so a notebook shows the table once; ``mlkit.doctor.report()`` (the
-    module's) returns the values as a dict.
+    Returns nothing, so a notebook shows the table once; ``from mlkit.doctor import report``
+    gives the values as a dict (``mlkit.doctor`` is this function; the module of the same name
+    is imported above, before this definition, so that the function keeps the name).
     """
     from mlkit.doctor import report
     report(file=file)
