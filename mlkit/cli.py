@@ -78,6 +78,39 @@ def _add_grade_arguments(parser):
                         help="add the hidden checks in DIR (files lessonNN*.py)")
     parser.add_argument("--merge", nargs="+", metavar="CSV",
                         help="join the CSVs of several shards into --csv FILE; grades nothing")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="grade without bubblewrap, even a folder of other people's "
+                             "notebooks: their code then runs as you, with your files and "
+                             "network (see README, 'What the grader guarantees')")
+
+
+def _refuse_without_sandbox(args, notebooks):
+    """Why grading a class's folder must not go on (a sentence), or None.
+
+    Without the sandbox a notebook's code runs as this user, with the network, and its
+    processes can outlive the run and rewrite the CSV: fine for one's own notebook (one file,
+    or the default lessons/ folder), not for a folder of other people's, unless
+    ``--no-sandbox`` says so. ``--no-sandbox`` also turns the sandbox off where it works."""
+    from mlkit.grading import sandbox
+    wanted = os.environ.get("MLKIT_SANDBOX", "auto").strip().lower()
+    if args.no_sandbox:
+        if wanted == "bwrap":
+            return "--no-sandbox and MLKIT_SANDBOX=bwrap contradict each other"
+        os.environ["MLKIT_SANDBOX"] = "none"          # the grading processes inherit it
+        return None
+    several = len(notebooks) > 1 or any(os.path.isdir(path) for path in args.paths)
+    if not args.paths or not several:     # lessons/ by default: the learner's own notebooks
+        return None
+    try:
+        kind, _ = sandbox.choose()
+    except sandbox.SandboxUnavailable:
+        return None                       # each notebook's report says why it is not graded
+    if kind == "bwrap":
+        return None
+    why = "MLKIT_SANDBOX=none" if wanted == "none" else sandbox._bwrap_works()
+    return (f"not grading {len(notebooks)} notebooks without a sandbox ({why}): their code "
+            "would run as you, with your files and network; install bubblewrap (`apt-get "
+            "install bubblewrap`), or pass --no-sandbox to grade them without it all the same")
 
 
 def _run_merge(args):
@@ -116,6 +149,10 @@ def _run_grade(args):
     if not notebooks:
         where = f"shard {args.shard} of " if shard else ""
         print(f"mlkit grade: no notebooks in {where}{', '.join(paths)}", file=sys.stderr)
+        return EXIT_USAGE
+    refusal = _refuse_without_sandbox(args, notebooks)
+    if refusal:
+        print(f"mlkit grade: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     said = set()
 

@@ -18,8 +18,11 @@ lesson, always), the verdicts and the report. A learner's code runs only in a wo
     4. end the worker and everything it started (and the zygote, unless it is kept)
 
 Whatever a learner's code does (raise SystemExit, call os._exit, hang in C, eat all memory,
-swallow signals, tamper with the worker) costs the exercise it happened in: the engine ends that
-worker, forks a fresh one, runs the cells again without the one that broke it, and goes on.
+swallow signals, tamper with the worker, kill the zygote) costs the exercise it happened in: the
+engine ends that worker, forks a fresh one (from a fresh zygote when the old one is gone), runs
+the cells again without the one that broke it, and goes on. What this process keeps of a
+submission is bounded too: a few notes of bounded length, bounded hints, a bounded number of
+fresh workers and zygotes, and the submission's wall-clock time.
 """
 import dataclasses
 import os
@@ -37,6 +40,12 @@ CELL_TIMEOUT = 60          # seconds of wall and CPU time for one cell
 MEMORY = 4 * 2**30         # bytes of address space for a worker
 WORKER_CPU_TOTAL = 1800    # seconds of CPU for one worker, whatever happens
 SUBMISSION_SECONDS = 900   # seconds of wall time for one whole submission
+MAX_NOTES = 20             # notes shown for one submission; then one "N more notes not shown"
+NOTE_LENGTH = 200          # characters of one note
+HINT_LENGTH = 1000         # characters of one hint
+MAX_WORKERS = 60           # workers forked for one submission (each lost one costs a fork)
+MAX_ZYGOTE_RESTARTS = 3    # fresh zygotes for one submission, after its code ended the last one
+_TRACKED_NOTES = 10_000    # distinct notes remembered to count the ones not shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,23 +76,63 @@ def worker_environment():
     return environment
 
 
-class Session:
-    """The worker for one submission, forked again (with the cells run again) when it is lost."""
+def bounded(text, limit=HINT_LENGTH):
+    """``text`` cut to ``limit`` characters (a learner's value can be any size)."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
-    def __init__(self, submission, zygote, limits):
+
+class GaveUp(Exception):
+    """A submission ended its workers (or their zygote) more often than grading allows: what
+    is not checked yet is not checked at all; the message says why."""
+
+
+class Session:
+    """The worker for one submission, forked again (with the cells run again) when it is lost;
+    the zygote started again (by ``new_zygote(dead_zygote)``) when the submission's code ended
+    it."""
+
+    def __init__(self, submission, zygote, limits, new_zygote=None):
         self.submission, self.zygote, self.limits = submission, zygote, limits
+        self.new_zygote = new_zygote
         self.worker = None
         self.broken_cells = set()       # cell indexes that killed or hung a worker
         self.cell_problems = {}         # exercise id (or 'setup') -> hint
-        self.notes = []
+        self.notes = []                 # at most MAX_NOTES, each at most NOTE_LENGTH long
+        self._seen_notes = set()
+        self.notes_not_shown = 0
         self.deadline = None
         self.cpu = None
         self.restarts = 0
+        self.forks = 0
+        self.zygote_restarts = 0
+        self.code_ran = False           # a learner's cell was sent to a worker
         self.out_of_time = time.monotonic() + limits.submission_seconds
 
     # -- the worker --------------------------------------------------------------------------
     def _start(self):
-        self.worker = self.zygote.fork()
+        """Fork a worker; start a fresh zygote first when the submission's code ended the
+        last one. Raises GaveUp past the bounds, WorkerLost when no worker ever started."""
+        while True:
+            if self.forks >= MAX_WORKERS:
+                raise GaveUp(f"not checked: your notebook stopped the grader's Python process "
+                             f"{self.forks - 1} times, so the rest of it was not run")
+            try:
+                if not self.zygote.alive():
+                    raise remote.WorkerLost("the grading worker's parent process is gone")
+                self.forks += 1
+                self.worker = self.zygote.fork()
+                return
+            except remote.WorkerLost:
+                if not self.code_ran or self.new_zygote is None:
+                    raise                   # nothing of the submission ran: the grader's fault
+                if self.zygote_restarts >= MAX_ZYGOTE_RESTARTS:
+                    raise GaveUp("not checked: your notebook ended the grader's worker "
+                                 f"processes {self.zygote_restarts + 1} times (did it kill "
+                                 "their parent process?), so the rest of it was not run") \
+                        from None
+                self.zygote_restarts += 1
+                self.zygote = self.new_zygote(self.zygote)
 
     def close(self):
         if self.worker is not None:
@@ -98,10 +147,31 @@ class Session:
         if self.worker is None:
             raise remote.WorkerLost("the worker is gone")
         reply = self.worker.request(message, self.deadline, cpu=self.cpu)
-        for note in reply.get("notes") or []:
-            if isinstance(note, str) and note not in self.notes:
-                self.notes.append(note[:200])
+        notes = reply.get("notes")
+        if isinstance(notes, list):
+            for note in notes:
+                self._note(note)
         return reply
+
+    def _note(self, note):
+        """Keep ``note`` (cut to NOTE_LENGTH) once, unless MAX_NOTES are kept: then count it."""
+        if not isinstance(note, str):
+            return
+        note = note[:NOTE_LENGTH]
+        if note in self._seen_notes:
+            return
+        if len(self._seen_notes) < _TRACKED_NOTES:
+            self._seen_notes.add(note)
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(note)
+        else:
+            self.notes_not_shown += 1
+
+    def all_notes(self):
+        """The notes kept, and how many were not."""
+        more = self.notes_not_shown
+        return self.notes + ([f"{more} more note{'s' if more > 1 else ''} not shown"]
+                             if more else [])
 
     def _run(self, message, seconds):
         self.deadline, self.cpu = self._deadline(seconds), seconds
@@ -119,8 +189,17 @@ class Session:
 
     # -- loading the cells -------------------------------------------------------------------
     def load(self):
-        """Start a worker and run every graded cell that has not broken a worker before."""
-        self._start()
+        """Start a worker and run every graded cell that has not broken a worker before; a
+        cell that breaks the worker is left out and the others run again in a fresh one."""
+        while True:
+            self._start()
+            if self._run_cells():
+                return
+            self.close()
+            self.restarts += 1
+
+    def _run_cells(self):
+        """Run the cells in the worker; False when one of them broke it."""
         for cell in self.submission.cells:
             if cell.index in self.broken_cells:
                 continue
@@ -131,19 +210,19 @@ class Session:
             if key == "setup" and "setup" in self.cell_problems:
                 continue
             try:
+                self.code_ran = True
                 reply = self._run({"op": "run_cell", "source": cell.source,
                                    "filename": cell.filename}, self.limits.cell_timeout)
             except (remote.WorkerLost, ExerciseTimeout) as error:
                 self.broken_cells.add(cell.index)
                 self.cell_problems[key] = self._cell_hint(cell, error)
-                self.close()
-                self.restarts += 1
-                return self.load()
+                return False
             if "error" in reply:
                 self.cell_problems[key] = self._cell_hint(
                     cell, LearnerError.from_description(reply["error"]))
             elif cell.role == "exercise":
                 self.cell_problems.pop(key, None)   # a later, working cell of the same exercise
+        return True
 
     def _cell_hint(self, cell, error):
         if isinstance(error, ExerciseTimeout):
@@ -157,6 +236,7 @@ class Session:
             what = f"failed with {error.type_name}: {error.message.strip()[:300]}"
         else:
             what = "failed: " + hint_for(error, cell.exercise or "setup")
+        what = bounded(what)
         if cell.role == "setup":
             return (f"a setup cell (cell {cell.index + 1}) {what}; restore it from a fresh copy "
                     "of the lesson, setup cells are not exercises")
@@ -199,7 +279,7 @@ class Session:
             lost[check.exercise] = hint
             return Outcome(check, False, hint)
         except (Hint, LearnerError) as error:
-            return Outcome(check, False, hint_for(error, check.exercise, check.timeout))
+            return Outcome(check, False, bounded(hint_for(error, check.exercise, check.timeout)))
         except Exception as error:  # noqa: BLE001 -- the check could not use the answer
             return Outcome(check, False, (
                 f"the check could not use what your code returned ({type(error).__name__}: "
@@ -290,19 +370,32 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
         return failed_report(path, None, (
             f"{Path(path).name} is lesson {submission.lesson}, which has no graded exercises; "
             f"graded lessons are {', '.join(map(str, known))}"))
-    outcomes, lost = [], {}
-    session = Session(submission, zygote, limits)
+    def new_zygote(dead):      # the submission's code ended the zygote: a fresh one
+        close_zygote(dead)
+        return _zygote_for(kind, limits, keep_zygote)
+
+    outcomes, lost, gave_up = [], {}, None
+    session = Session(submission, zygote, limits, new_zygote=new_zygote)
     try:
-        session.load()
+        try:
+            session.load()
+        except GaveUp as error:
+            gave_up = str(error)
         for check in chosen.checks:
             if session.used_up():
                 outcomes.append(Outcome(check, False, session.used_up_hint()))
                 continue
-            outcomes.append(session.run_check(check, lost))
-    except remote.WorkerLost as error:
+            if gave_up is None:
+                try:
+                    outcomes.append(session.run_check(check, lost))
+                    continue
+                except GaveUp as error:
+                    gave_up = str(error)
+            outcomes.append(Outcome(check, False, gave_up))
+    except remote.WorkerLost as error:     # no worker ever started: not the submission's doing
         return failed_report(path, chosen, f"the grading worker could not run: {error.reason}")
     finally:
         session.close()
-        _done_with(zygote, keep_zygote)
-    notes = ([note] if note else []) + session.notes
+        _done_with(session.zygote, keep_zygote)
+    notes = ([note] if note else []) + session.all_notes()
     return make_report(path, chosen, outcomes, notes=notes, sandbox=kind)

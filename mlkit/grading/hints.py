@@ -21,10 +21,21 @@ class LearnerError(Exception):
 
     @classmethod
     def from_description(cls, data):
+        """The error a worker described; every part bounded (a worker may send anything)."""
         data = data if isinstance(data, dict) else {}
-        frames = [f for f in data.get("frames", []) if isinstance(f, list) and len(f) == 3]
-        return cls(str(data.get("type", "Exception")), [str(m) for m in data.get("mro", [])],
-                   str(data.get("message", "")), frames, data.get("syntax_line"))
+
+        def listed(name, part):
+            value = data.get(name)
+            return value[part] if isinstance(value, list) else []
+
+        frames = [[str(f[0])[:300], f[1] if type(f[1]) is int else 0, str(f[2])[:200]]
+                  for f in listed("frames", slice(-30, None))
+                  if isinstance(f, list) and len(f) == 3]
+        line = data.get("syntax_line")
+        return cls(str(data.get("type", "Exception"))[:200],
+                   [str(m)[:300] for m in listed("mro", slice(50))],
+                   str(data.get("message", ""))[:4000], frames,
+                   line if type(line) is int else None)
 
     def is_a(self, name):
         return is_a(self, name)

@@ -33,6 +33,8 @@ from mlkit.grading.hints import ExerciseTimeout, LearnerError
 from mlkit.grading.notebook_api import MISSING, Notebook
 
 START_TIMEOUT = 120      # seconds for the zygote to import the libraries, or a worker to start
+STDERR_CHUNK = 1 << 16   # bytes read from the zygote's standard error at a time
+STDERR_LINE = 500        # bytes kept of one line of it (a line may be gigabytes long)
 
 
 class WorkerLost(Exception):
@@ -82,18 +84,48 @@ class ZygoteHandle:
             self.ready = True
 
     def _drain_stderr(self):
-        with self.process.stderr:
-            for line in iter(self.process.stderr.readline, b""):
-                self.stderr_tail.append(line[:500].decode("utf-8", "replace").rstrip())
+        """Keep the last lines of the zygote's and its workers' standard error (a cell's
+        prints), each cut to STDERR_LINE bytes; read in chunks, never a whole line at once, so
+        gigabytes without a newline cost no memory here."""
+        line = bytearray()
+
+        def keep(piece):
+            line.extend(piece[:max(0, STDERR_LINE - len(line))])
+
+        with self.process.stderr as stream:
+            while True:
+                try:
+                    chunk = os.read(stream.fileno(), STDERR_CHUNK)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                *ended, rest = chunk.split(b"\n")
+                for piece in ended:
+                    keep(piece)
+                    self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+                    line.clear()
+                keep(rest)
+        if line:
+            self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
 
     def _receive(self, timeout):
-        ready, _, _ = select.select([self.control], [], [], timeout)
-        data = self.control.recv(65536) if ready else b""
-        if not data:
+        try:
+            ready, _, _ = select.select([self.control], [], [], timeout)
+            data = self.control.recv(65536) if ready else b""
+        except (OSError, ValueError):        # reset, or closed here already
+            data = b""
+        message = None
+        if data:
+            try:
+                message = json.loads(data)
+            except ValueError:
+                message = None
+        if not isinstance(message, dict):
             tail = " / ".join(list(self.stderr_tail)[-3:])
             self.close()
             raise WorkerLost("the grading worker stopped" + (f" ({tail})" if tail else ""))
-        return json.loads(data)
+        return message
 
     def ask(self, message, fds=(), timeout=30):
         self.wait_ready()
@@ -166,7 +198,10 @@ class ForkedWorker:
             ready, _, _ = select.select([self.channel], [], [], left)
             if not ready:
                 continue
-            chunk = self.channel.recv(min(needed, 1 << 20))
+            try:
+                chunk = self.channel.recv(min(needed, 1 << 20))
+            except OSError:                  # the worker reset the connection
+                chunk = b""
             if not chunk:
                 raise WorkerLost(self._death_reason())
             chunks.append(chunk)
@@ -193,6 +228,9 @@ class ForkedWorker:
                 break
             time.sleep(0.02)
         self.kill()
+        if not status and not self.zygote.alive():
+            return ("the worker and the process that started it ended (did your code kill its "
+                    "parent process?)")
         if not status:
             return "the worker closed its channel"
         kind, number = status

@@ -97,11 +97,17 @@ def make_report(path, lesson, outcomes, notes=(), sandbox=""):
                   outcomes={o.check.id: CheckResult(o.passed, o.hint) for o in outcomes})
 
 
+ERROR_LENGTH = 1000     # characters of the sentence saying why a submission was not graded
+
+
 def failed_report(path, lesson, error):
     """A submission that could not be graded: no points, the lesson's points possible when the
     lesson is known, and one sentence saying why."""
     rows = [] if lesson is None else [
         ExerciseGrade(i, t, 0, lesson.possible(i)) for i, t in lesson.exercises.items()]
+    error = str(error)
+    if len(error) > ERROR_LENGTH:
+        error = error[:ERROR_LENGTH - 3] + "..."
     return Report(notebook=str(path), lesson=lesson.number if lesson else None,
                   title=lesson.title if lesson else "", exercises=rows,
                   possible=lesson.total() if lesson else 0, error=error)
@@ -156,6 +162,18 @@ def _exercise_key(exercise_id):
 
 CSV_FIXED = ["submission", "lesson"]
 CSV_TAIL = ["total", "possible", "error", "notes"]
+CSV_TEXT = ("submission", "error", "notes")     # columns a submission can fill with any text
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_text(text):
+    """``text`` as a CSV cell that a spreadsheet shows as text and never runs as a formula
+    (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``): a cell whose first character, or first
+    one after spaces, could start a formula gets a leading apostrophe."""
+    text = str(text)
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def csv_rows(reports):
@@ -164,10 +182,10 @@ def csv_rows(reports):
     rows = []
     for report in reports:
         earned = {row.id: _points(row.earned) for row in report.exercises}
-        rows.append([report.notebook, report.lesson or "",
+        rows.append([spreadsheet_text(report.notebook), report.lesson or "",
                      *(earned.get(i, "") for i in exercise_ids),
                      _points(report.earned), _points(report.possible),
-                     report.error, " | ".join(report.notes)])
+                     spreadsheet_text(report.error), spreadsheet_text(" | ".join(report.notes))])
     return [*CSV_FIXED, *exercise_ids, *CSV_TAIL], rows
 
 
@@ -212,5 +230,6 @@ def merge_csv(sources, destination):
         writer.writerow([*CSV_FIXED, *ordered, *CSV_TAIL])
         for name in sorted(merged):
             row = merged[name]
-            writer.writerow([row.get(c, "") for c in [*CSV_FIXED, *ordered, *CSV_TAIL]])
+            writer.writerow([spreadsheet_text(row.get(c) or "") if c in CSV_TEXT
+                             else row.get(c, "") for c in [*CSV_FIXED, *ordered, *CSV_TAIL]])
     return len(merged)
