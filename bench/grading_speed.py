@@ -1,6 +1,7 @@
 """How fast the grader is: one notebook, and a class graded in parallel.
 
     .venv/bin/python bench/grading_speed.py [--copies 60] [--jobs N] [--lessons 1 2 3]
+    .venv/bin/python bench/grading_speed.py --mixed 120 [--jobs N] [--lessons ...]
 
 For each lesson it measures
   * one notebook: ``mlkit grade <solution>`` as a learner runs it (a new process, wall time),
@@ -10,8 +11,12 @@ For each lesson it measures
   * the CPU time all processes spent per submission (grader, zygote, workers, sandbox), which
     does not depend on what else the machine is doing: on C idle cores the grader can do at
     most 60 * C / (CPU seconds per submission) submissions a minute.
+With ``--mixed N`` it measures only a class of N submissions from all the ``--lessons``
+together (lessons interleaved, solved and untouched alternating), graded as one folder, as an
+instructor grades a course's submissions.
 Targets (the grader issue): one Lesson 1 notebook in at most 2 s; at least 100 Lesson 1
-submissions a minute on 2 cores.
+submissions a minute on 2 cores; at least 100 submissions a minute of a folder that mixes
+all six lessons, on 2 cores.
 """
 import argparse
 import atexit
@@ -45,14 +50,24 @@ def one_notebook(path):
 
 
 def a_class(solution, learner, copies, jobs, lesson):
+    return a_folder([(solution, learner, lesson)], copies, jobs)
+
+
+def a_folder(lessons, copies, jobs):
+    """Grade ``copies`` notebooks, taken in turn from ``lessons`` ([(solution, learner,
+    number)]), solved and untouched alternating (per lesson), as one folder."""
     from mlkit.grading.batch import grade_many
     folder = Path(tempfile.mkdtemp(prefix="mlkit-bench-class-"))
     try:
-        notebooks = []
+        notebooks, solved = [], 0
         for index in range(copies):
-            target = folder / f"student{index:03d}.ipynb"
-            shutil.copy(solution if index % 2 == 0 else learner, target)
+            solution, learner, number = lessons[index % len(lessons)]
+            turn = index // len(lessons)
+            target = folder / f"{number:02d}_student{index:03d}.ipynb"
+            shutil.copy(solution if turn % 2 == 0 else learner, target)
+            solved += turn % 2 == 0
             notebooks.append(target)
+        lesson = lessons[0][2] if len(lessons) == 1 else None
         before = _cpu_seconds()
         started = time.perf_counter()
         reports = grade_many(notebooks, jobs=jobs, lesson=lesson)
@@ -62,7 +77,7 @@ def a_class(solution, learner, copies, jobs, lesson):
         shutil.rmtree(folder, ignore_errors=True)
     assert not any(r.error for r in reports), [r.error for r in reports if r.error]
     full = sum(r.earned == r.possible for r in reports)
-    assert full == (copies + 1) // 2, f"{full} full marks of {copies}"
+    assert full == solved, f"{full} full marks of {copies}, {solved} solved"
     return seconds, 60 * copies / seconds, cpu
 
 
@@ -120,12 +135,27 @@ def main():
     parser.add_argument("--copies", type=int, default=60)
     parser.add_argument("--jobs", type=int, default=default_jobs())
     parser.add_argument("--lessons", type=int, nargs="+", default=sorted(registry.lessons()))
+    parser.add_argument("--mixed", type=int, default=0, metavar="N",
+                        help="only grade one folder of N notebooks of all --lessons mixed")
     args = parser.parse_args()
     counted = _join_cgroup()
     kind, note = sandbox.choose()
     print(f"sandbox: {kind}{' (' + note + ')' if note else ''}; jobs {args.jobs}; "
           f"load average before: {os.getloadavg()[0]:.1f}")
     cores = os.cpu_count()
+    if args.mixed:
+        lessons = [(registry.lesson(n).solution,
+                    REPO / "lessons" / f"{registry.lesson(n).notebook}.ipynb", n)
+                   for n in args.lessons]
+        seconds, per_minute, cpu = a_folder(lessons, args.mixed, args.jobs)
+        print(f"| lessons | submissions, -j {args.jobs} | seconds | submissions / minute | "
+              f"CPU s / submission | submissions / minute on {cores} idle cores (from CPU) |")
+        print("|---|---|---|---|---|---|")
+        print(f"| {' '.join(map(str, args.lessons))} | {args.mixed} | {seconds:.1f} | "
+              f"{per_minute:.0f} | {cpu:.2f} | {60 * cores / cpu:.0f} |")
+        print(f"load average after: {os.getloadavg()[0]:.1f}; CPU time counted by "
+              f"{'a cgroup of its own' if counted else 'getrusage (a low bound)'}")
+        return
     print("| lesson | `mlkit grade` one notebook (s) | engine, one notebook (s) | "
           f"{args.copies} submissions, -j {args.jobs} (s) | submissions / minute | "
           f"CPU s / submission | submissions / minute on {cores} idle cores (from CPU) |")

@@ -61,7 +61,7 @@ class Limits:
 
 def worker_environment():
     """What the worker sees of the environment: no secrets, one thread, smoke sizes, CPU."""
-    keep = ("PATH", "LANG", "LC_ALL", "MLKIT_DATA", "TZ")
+    keep = ("PATH", "LANG", "LC_ALL", "MLKIT_DATA", "TZ", "MLKIT_GRADE_NAMESPACES")
     environment = {k: os.environ[k] for k in keep if k in os.environ}
     environment.update({
         "MLKIT_MODE": os.environ.get("MLKIT_GRADE_MODE", "smoke"),
@@ -301,8 +301,9 @@ def start_zygote(kind, limits, wait=True):
     command = sandbox.wrap(remote.zygote_command(), kind,
                            extra_read_only=[os.environ.get("MLKIT_DATA")])
     zygote = remote.ZygoteHandle(command, worker_environment(), cpu_total=limits.cpu_total,
-                                 memory=limits.memory, scratch=scratch, wait=wait)
-    zygote.scratch = scratch
+                                 memory=limits.memory, scratch=scratch, wait=wait,
+                                 sandboxed=kind == "bwrap")
+    zygote.scratch, zygote.kind = scratch, kind
     return zygote
 
 
@@ -327,14 +328,37 @@ def _zygote_for(kind, limits, keep):
     return zygote
 
 
+def _reusable(zygote):
+    """Whether the next submission may use this zygote: where each worker has namespaces of
+    its own, or (without the sandbox, where the machine allows none) its kill loop left
+    nothing running. In the sandbox without them, each submission gets a fresh sandbox."""
+    if zygote.isolation != "namespaces" and getattr(zygote, "kind", None) == "bwrap":
+        return False
+    try:
+        return zygote.clean() == 0
+    except remote.WorkerLost:
+        return False
+
+
 def _done_with(zygote, keep):
-    if keep:
-        try:
-            zygote.clean()
-            return
-        except remote.WorkerLost:
-            _kept.pop(next((k for k, z in _kept.items() if z is zygote), None), None)
+    """After a submission: every process it started is gone (its workers' namespaces ended,
+    or the zygote with the sandbox) when this returns."""
+    if keep and _reusable(zygote):
+        return
+    _kept.pop(next((k for k, z in _kept.items() if z is zygote), None), None)
     close_zygote(zygote)
+
+
+def _isolation_note(kind, zygote):
+    """What the report says when a submission was not graded as in a fresh sandbox."""
+    if zygote.isolation == "namespaces" or not zygote.ready:
+        return None
+    why = zygote.isolation_problem or "not allowed here"
+    if kind == "bwrap":
+        return (f"namespaces inside the sandbox are not available ({why[:120]}): this "
+                "submission got a sandbox of its own (slower)")
+    return (f"no namespaces either ({why[:120]}): files it left in /tmp or /dev/shm stay "
+            "visible, and processes it left were ended by a kill loop")
 
 
 def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zygote=False):
@@ -397,5 +421,6 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
     finally:
         session.close()
         _done_with(session.zygote, keep_zygote)
-    notes = ([note] if note else []) + session.all_notes()
+    isolation = _isolation_note(kind, session.zygote)
+    notes = ([note] if note else []) + ([isolation] if isolation else []) + session.all_notes()
     return make_report(path, chosen, outcomes, notes=notes, sandbox=kind)

@@ -53,8 +53,10 @@ class ZygoteHandle:
     the ``fork`` request."""
 
     def __init__(self, command, environment, cpu_total=None, memory=None, scratch=None,
-                 wait=True):
+                 wait=True, sandboxed=False):
         environment = dict(environment)
+        if sandboxed:
+            environment["MLKIT_GRADE_SANDBOXED"] = "1"
         if memory:
             environment["MLKIT_GRADE_MEMORY"] = str(int(memory))
         if cpu_total:
@@ -63,14 +65,19 @@ class ZygoteHandle:
             environment["MLKIT_GRADE_SCRATCH"] = str(scratch)
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
+            # Without the sandbox the zygote starts in the scratch folder: the folder on its
+            # sys.path is then each worker's own scratch, never the grader's.
             self.process = subprocess.Popen(command, stdin=theirs.fileno(),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                            env=environment, start_new_session=True)
+                                            env=environment, start_new_session=True,
+                                            cwd=scratch or None)
         finally:
             theirs.close()
         self.stderr_tail = collections.deque(maxlen=40)
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         self.ready = False
+        self.isolation = None       # "namespaces": each worker gets its own; "shared": not
+        self.isolation_problem = None
         if wait:
             self.wait_ready()
 
@@ -81,6 +88,8 @@ class ZygoteHandle:
             if not hello.get("ready"):
                 self.close()
                 raise WorkerLost("the grading worker did not start")
+            self.isolation = hello.get("isolation", "shared")
+            self.isolation_problem = hello.get("problem")
             self.ready = True
 
     def _drain_stderr(self):
@@ -158,15 +167,26 @@ class ZygoteHandle:
         return worker
 
     def clean(self):
-        """End everything the last submission left running and empty its scratch folder."""
-        if self.alive():
-            self.ask({"op": "clean"}, timeout=60)
+        """End everything the last submission left running and empty its scratch folder;
+        the number of processes left (0 unless they outran the zygote's kill loop)."""
+        if not self.alive():
+            raise WorkerLost("the grading worker is gone")
+        return int(self.ask({"op": "clean"}, timeout=60).get("left") or 0)
 
-    def close(self):
+    def close(self, grace=5):
+        """End the zygote. Told to (its control socket closes), it ends every worker first,
+        then itself, and the sandbox ends with it (bubblewrap's PID 1 ends every process
+        left in the sandbox before it exits); only one that does not answer within ``grace``
+        seconds is killed from here (or one still booting: no learner code has run in it)."""
         try:
             self.control.close()
         except OSError:
             pass
+        if self.ready:
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -234,6 +254,9 @@ class ForkedWorker:
         if not status:
             return "the worker closed its channel"
         kind, number = status
+        if kind == "memory":
+            return (f"together, your code and the processes it started used more than "
+                    f"{number / 2**30:g} GiB of memory, and all of them were stopped")
         if kind == "exit":
             return f"the Python process ended with exit code {number} (os._exit or exit?)"
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
@@ -273,7 +296,8 @@ class ForkedWorker:
         return not self.closed
 
     def kill(self):
-        """End the worker and its process group (the zygote does it: it is their parent)."""
+        """End the worker and every process it started (the zygote does it: where each worker
+        has namespaces of its own, it ends the namespace, and answers once it is empty)."""
         if self.closed:
             return
         self.closed = True

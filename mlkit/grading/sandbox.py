@@ -10,10 +10,14 @@ stay there. The sandbox (``bwrap``) gives a learner's code::
     no network, its own process tree (killed with the zygote), an unprivileged user
 
 so it cannot read or write other submissions, the notebook file itself, the solutions, or the
-instructor's hidden checks. ``MLKIT_SANDBOX`` chooses: ``auto`` (the default: bubblewrap when it
-works here), ``bwrap`` (required: refuse to grade without it) or ``none``. Without a sandbox the
-workers still get their process limits (CPU time, memory, file size, a wall-clock backstop) and
-are killed with their whole process group afterwards.
+instructor's hidden checks. Inside it the zygote gives each worker namespaces of its own
+(:class:`mlkit.grading.worker.ZygoteServer`): a fresh /tmp (its scratch folder, HOME and
+working folder) and /dev/shm, everything else read-only, and a PID namespace that ends with it.
+``MLKIT_SANDBOX`` chooses: ``auto`` (the default: bubblewrap when it works here), ``bwrap``
+(required: refuse to grade without it) or ``none``. Without a sandbox the workers still get
+their process limits (CPU time, memory, file size, a wall-clock backstop) and, where the
+machine allows, namespaces of their own (their processes, a fresh scratch folder and /dev/shm);
+the rest of the disk is the grading user's.
 """
 import functools
 import os
@@ -111,15 +115,16 @@ def choose():
         raise SandboxUnavailable(f"MLKIT_SANDBOX={wanted!r}: use auto, bwrap or none")
     if wanted == "none":
         return "none", "no sandbox (MLKIT_SANDBOX=none): learner code runs with process " \
-                       "limits only"
+                       "limits, and can read and write what the grading user can"
     problem = _bwrap_works()
     if problem is None:
         return "bwrap", None
     if wanted == "bwrap":
         raise SandboxUnavailable(f"MLKIT_SANDBOX=bwrap but {problem}; install it with "
                                  "`apt-get install bubblewrap` (Debian, Ubuntu)")
-    return "none", (f"no sandbox: {problem}, so learner code runs with process limits only "
-                    "(install bubblewrap to isolate it: `apt-get install bubblewrap`)")
+    return "none", (f"no sandbox: {problem}, so learner code runs with process limits, and "
+                    "can read and write what the grading user can (install bubblewrap to "
+                    "isolate it: `apt-get install bubblewrap`)")
 
 
 def wrap(command, kind, extra_read_only=()):

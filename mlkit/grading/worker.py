@@ -21,6 +21,7 @@ import importlib
 import itertools
 import operator
 import os
+import re
 import resource
 import sys
 import traceback
@@ -385,36 +386,238 @@ PRELOADED = ("mlkit", "chainer", "chainer.functions", "chainer.links", "numpy",
              "matplotlib.pyplot", "tqdm.auto", "mlkit.plots", "mlkit.data", "mlkit.models",
              "mlkit.training", "mlkit.grading.blocks")
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 MAX_FILE_BYTES = 512 * 2**20
 MAX_PROCESSES = 4096      # counted per user, and the sandbox user may map to a busy one
+
+# A submission's own namespaces (see ZygoteServer)
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
+NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x1, 0x2, 0x4, 0x8, 0x20
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE = 0x400, 0x800, 0x1000, 0x4000, 0x40000
+MS_RELATIME, MS_STRICTATIME = 0x200000, 0x1000000
+SCRATCH_BYTES = 512 * 2**20    # a submission's scratch folder (in the sandbox: all of its /tmp)
+SHM_BYTES = 64 * 2**20         # its /dev/shm
+MEMORY_POLL = 0.05             # seconds between two looks at a submission's memory
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _prctl(option, value):
     import ctypes
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
+        return -1
+
+
+def _libc():
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _checked(result, what):
+    if result != 0:
+        import ctypes
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def _mount(source, target, kind, flags, options=None):
+    def text(value):
+        return value.encode() if isinstance(value, str) else value
+    _checked(_libc().mount(text(source), text(target), text(kind), flags, text(options)),
+             f"mount {target}")
+
+
+def _write(path, text):
+    with open(path, "w") as file:
+        file.write(text)
+
+
+def _read_only_again(folder):
+    """Remount ``folder`` (a mount point) read-only in this mount namespace, keeping the flags
+    that its mount has (the kernel refuses to drop those it locked)."""
+    flags = os.statvfs(folder).f_flag
+    keep = MS_REMOUNT | MS_BIND | MS_RDONLY
+    for statvfs_flag, mount_flag in ((2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC),
+                                     (1024, MS_NOATIME), (2048, MS_NODIRATIME),
+                                     (4096, MS_RELATIME)):
+        if flags & statvfs_flag:
+            keep |= mount_flag
+    if not flags & (1024 | 4096):
+        keep |= MS_STRICTATIME
+    _mount(None, folder, None, keep)
+
+
+def _writable_mounts():
+    """The mount points of this mount namespace that are writable folders (not /proc's)."""
+    found = []
+    with open("/proc/self/mountinfo") as file:
+        for line in file:
+            fields = line.split()
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            if "rw" in fields[5].split(",") and not point.startswith(("/proc", "/sys")) \
+                    and os.path.isdir(point):
+                found.append(point)
+    return found
+
+
+def enter_namespaces(fresh, scratch, sandboxed):
+    """In a child of the zygote: new user, mount, PID, IPC and UTS namespaces (its next child
+    is PID 1 of the new PID namespace), and in the new mount namespace a fresh, size-limited
+    tmpfs on ``fresh`` (the scratch folder, or in the sandbox all of /tmp, which holds it)
+    and on /dev/shm. In the sandbox every other writable mount (its root, /dev) becomes
+    read-only: what a worker writes anywhere is in its own tmpfs. Nothing of this is seen
+    outside, and all of it goes with the last process of the namespaces."""
+    uid, gid = os.getuid(), os.getgid()
+    _checked(_libc().unshare(NAMESPACES), "unshare")
+    try:
+        _write("/proc/self/setgroups", "deny")
+    except FileNotFoundError:
         pass
+    _write("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if sandboxed:
+        for point in _writable_mounts():
+            if point not in (fresh, "/dev/shm", "/dev/pts"):
+                _read_only_again(point)
+    _mount("tmpfs", fresh, "tmpfs", MS_NOSUID | MS_NODEV, f"size={SCRATCH_BYTES},mode=1777")
+    if os.path.isdir("/dev/shm"):
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={SHM_BYTES},mode=1777")
+    os.makedirs(scratch, exist_ok=True)
 
 
-def _serve_child(channel, scratch):
+def _drop_privileges():
+    """The worker keeps no capability of its user namespace (none to mount, unmount or
+    remount with), and no execve gives it one."""
+    import ctypes
+    libc = _libc()
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)     # _LINUX_CAPABILITY_VERSION_3, this one
+    _checked(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def tree_memory(root):
+    """Bytes of memory held by the processes below ``root`` (a process number as /proc
+    counts) in pages of their own (resident, not backed by a file), plus the System V shared
+    memory of this IPC namespace. Pages a forked child still shares with its parent count for
+    both: an estimate that errs on the side of too much."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                parent = int(file.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, list(children.get(root, ()))
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as file:
+                values = file.read().split()
+            total += (int(values[1]) - int(values[2])) * PAGE
+        except (OSError, IndexError, ValueError):
+            pass
+    try:
+        with open("/proc/sysvipc/shm", "rb") as file:
+            lines = file.read().splitlines()
+        column = lines[0].split().index(b"rss")
+        total += sum(int(line.split()[column]) for line in lines[1:] if line.strip())
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
+def _exit_status(code):
+    return ["signal", os.WTERMSIG(code)] if os.WIFSIGNALED(code) \
+        else ["exit", os.WEXITSTATUS(code)]
+
+
+def _submission_init(link, channel, scratch):
+    """PID 1 of one worker's namespaces. It forks the worker, reaps every process the
+    learner's code orphans, and watches the memory of all of them together; it ends when the
+    worker ends, when they use more than ``MLKIT_GRADE_MEMORY`` together, or when the zygote
+    is gone, saying how the worker ended on ``link``. Its end is the namespace's: the kernel
+    ends every process left in it (in their own sessions, double-forked, stopped: all)."""
+    import json
+    import select
+    try:     # a /proc of this namespace where the kernel allows it (not inside bubblewrap)
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass
+    worker = os.fork()
+    if worker == 0:
+        try:
+            link.close()
+            _serve_child(channel, scratch, isolated=True)
+        finally:
+            os._exit(70)
+    channel.close()
+    limit = int(os.environ.get("MLKIT_GRADE_MEMORY") or 0)
+    me = int(os.readlink("/proc/self"))
+    watched = [link]
+    try:
+        watched.append(os.pidfd_open(worker))
+    except (AttributeError, OSError):
+        pass
+    status = None
+    while status is None:
+        ready, _, _ = select.select(watched, [], [], MEMORY_POLL)
+        while True:
+            try:
+                pid, code = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == worker:
+                status = _exit_status(code)
+        if status is None and link in ready:
+            os._exit(0)                    # the zygote is gone
+        if status is None and limit and tree_memory(me) > limit:
+            status = ["memory", limit]
+    try:
+        link.send(json.dumps({"status": status}).encode())
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _serve_child(channel, scratch, isolated=False):
     """In a freshly forked worker: its own session, scratch folder and limits, then serve."""
     os.setsid()
     os.makedirs(scratch, exist_ok=True)
     os.chdir(scratch)
     os.environ["HOME"] = scratch
     os.environ["MPLCONFIGDIR"] = scratch
+    os.environ["TMPDIR"] = scratch
+    import tempfile
+    tempfile.tempdir = None
+    importlib.invalidate_caches()       # the scratch folder is new: forget what was there
     limit = os.environ.get("MLKIT_GRADE_MEMORY")
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
     # No file larger than the scratch folder, and no fork bomb (where the user is not root).
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     cpu_total = int(os.environ.get("MLKIT_GRADE_CPU_TOTAL", "0"))
     if cpu_total:
         used = resource.getrusage(resource.RUSAGE_SELF)
         total = int(used.ru_utime + used.ru_stime) + cpu_total
         resource.setrlimit(resource.RLIMIT_CPU, (total, total + 5))
+    if isolated:
+        _drop_privileges()
     worker = Worker(channel.makefile("rb"), channel.makefile("wb"))
     worker.op_reset({"seed": 0})
     protocol.write_frame(worker.channel_out, {"ready": True, "pid": os.getpid()})
@@ -425,12 +628,22 @@ def _serve_child(channel, scratch):
 class ZygoteServer:
     """The zygote's request loop, on ``control`` (a SEQPACKET socket; one JSON message a
     request, file descriptors alongside): ``fork`` a worker, its ``status``, ``kill`` it,
-    ``clean`` up after a submission. Each worker gets a scratch folder under
-    ``scratch_root``. The grader's side is :class:`mlkit.grading.remote.ZygoteHandle`."""
+    ``clean`` up after a submission. The grader's side is
+    :class:`mlkit.grading.remote.ZygoteHandle`.
 
-    def __init__(self, control, scratch_root):
+    Where the machine allows (``isolated``), each worker gets namespaces of its own, as if it
+    had a fresh sandbox: a child of the zygote enters new user, mount, PID, IPC and UTS
+    namespaces (:func:`enter_namespaces`: a fresh tmpfs for scratch and /dev/shm) and forks
+    their PID 1 (:func:`_submission_init`), which forks the worker. The worker's number here
+    is that of its PID 1: killing it ends every process of the namespace, and once it is
+    reaped none is left. Elsewhere each worker gets a scratch folder under ``scratch_root``
+    and ``clean`` ends what is left with a kill loop (which a learner's code can outrun)."""
+
+    def __init__(self, control, scratch_root, isolated=False, fresh=None, sandboxed=False):
         self.control, self.scratch_root = control, scratch_root
+        self.isolated, self.fresh, self.sandboxed = isolated, fresh, sandboxed
         self.status = {}          # pid -> None while running, then ["exit", code] / ["signal", n]
+        self.links = {}           # pid of a worker's PID 1 -> the socket it reports on
         self.counter = itertools.count(1)
 
     def reap(self):
@@ -441,11 +654,79 @@ class ZygoteServer:
                 return
             if pid == 0:
                 return
-            if pid in self.status:
-                self.status[pid] = (["signal", os.WTERMSIG(code)] if os.WIFSIGNALED(code)
-                                    else ["exit", os.WEXITSTATUS(code)])
+            if pid in self.links:
+                self._read_report(pid)
+            if pid in self.status and self.status[pid] is None:
+                self.status[pid] = _exit_status(code)
+
+    def _read_report(self, pid):
+        """Take what the PID 1 of ``pid`` said about its worker's end, if it said it."""
+        import json
+        import select
+        link = self.links.get(pid)
+        if link is None or self.status.get(pid) is not None:
+            return
+        if select.select([link], [], [], 0)[0]:
+            try:
+                data = link.recv(65536)
+                status = json.loads(data).get("status") if data else None
+            except (OSError, ValueError, AttributeError):
+                status = None
+            if status:
+                self.status[pid] = status
 
     def op_fork(self, message, fds):
+        if not self.isolated:
+            return self._fork_plain(fds)
+        import json
+        import select
+        import socket
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        middle = os.fork()
+        if middle == 0:
+            try:
+                self.control.close()
+                mine.close()
+                for link in self.links.values():
+                    link.close()
+                scratch = self.scratch_root
+                enter_namespaces(self.fresh, scratch, self.sandboxed)
+                init = os.fork()
+                if init == 0:
+                    _submission_init(theirs, socket.socket(fileno=fds[0]), scratch)
+                theirs.send(json.dumps({"init": init}).encode())
+                os._exit(0)
+            except BaseException as error:  # noqa: BLE001 -- say it, then go
+                try:
+                    theirs.send(json.dumps({"error": f"{type(error).__name__}: "
+                                                     f"{error}"}).encode())
+                finally:
+                    os._exit(71)
+        theirs.close()
+        os.close(fds[0])
+        os.waitpid(middle, 0)
+        init, early = None, None
+        while init is None:
+            if not select.select([mine], [], [], 10)[0]:
+                break
+            data = mine.recv(65536)
+            if not data:
+                break
+            said = json.loads(data)
+            if "error" in said:
+                mine.close()
+                raise OSError(said["error"])
+            if "status" in said:
+                early = said["status"]
+            init = said.get("init", init)
+        if init is None:
+            mine.close()
+            raise OSError("a worker's namespaces could not be made")
+        self.links[init] = mine
+        self.status[init] = early
+        return {"pid": init}
+
+    def _fork_plain(self, fds):
         import socket
         scratch = os.path.join(self.scratch_root, str(next(self.counter)))
         pid = os.fork()
@@ -460,12 +741,31 @@ class ZygoteServer:
         return {"pid": pid}
 
     def op_status(self, message, fds):
+        pid = message.get("pid")
+        self._read_report(pid)
         self.reap()
-        return {"status": self.status.get(message.get("pid"))}
+        return {"status": self.status.get(pid)}
 
     def op_kill(self, message, fds):
         import signal
         pid = message.get("pid")
+        if pid in self.links:
+            # Its PID 1: SIGKILL from here cannot be refused, and the kernel ends every other
+            # process of the namespace before the PID 1 can be reaped.
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                _, code = os.waitpid(pid, 0)
+                ended = _exit_status(code)
+            except ChildProcessError:       # reaped already: the namespace is gone
+                ended = ["signal", signal.SIGKILL]
+            self._read_report(pid)
+            self.links.pop(pid).close()
+            if self.status.get(pid) is None:
+                self.status[pid] = ended if ended[0] == "signal" else ["signal", signal.SIGKILL]
+            return {"status": self.status[pid]}
         if pid in self.status and self.status[pid] is None:
             for kill in (os.killpg, os.kill):
                 try:
@@ -496,9 +796,12 @@ class ZygoteServer:
         return found
 
     def op_clean(self, message, fds):
-        """End every process a submission left and empty the scratch folders."""
+        """End every process a submission left and empty the scratch folders; answer how
+        many processes are left (then the grader starts a fresh zygote)."""
         import shutil
         import signal
+        for pid in list(self.links):
+            self.op_kill({"pid": pid}, fds)
         for _ in range(50):
             left = self._descendants()
             if not left:
@@ -522,12 +825,16 @@ class ZygoteServer:
             os.chmod(path, 0o700) if os.path.isdir(path) else None
             function(path)
 
-        for entry in os.listdir(self.scratch_root):
-            target = os.path.join(self.scratch_root, entry)
-            try:
-                shutil.rmtree(target, onerror=unlock)
-            except OSError:
-                pass
+        if not self.isolated:
+            for entry in os.listdir(self.scratch_root):
+                target = os.path.join(self.scratch_root, entry)
+                try:
+                    if os.path.isdir(target) and not os.path.islink(target):
+                        shutil.rmtree(target, onerror=unlock)
+                    else:
+                        os.remove(target)
+                except OSError:
+                    pass
         return {"left": len(self._descendants())}
 
     def serve(self):
@@ -547,6 +854,40 @@ class ZygoteServer:
             except Exception as error:  # noqa: BLE001 -- say it; the grader decides
                 reply = {"error": f"{type(error).__name__}: {error}"}
             self.control.send(json.dumps(reply).encode())
+
+
+def probe_namespaces(fresh, scratch, sandboxed):
+    """None when this process may give each worker namespaces of its own (tried in a child),
+    else why not."""
+    if os.environ.get("MLKIT_GRADE_NAMESPACES", "1") == "0":
+        return "turned off (MLKIT_GRADE_NAMESPACES=0)"
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(readable)
+        try:
+            enter_namespaces(fresh, scratch, sandboxed)
+            child = os.fork()
+            if child == 0:
+                os._exit(0)
+            os.waitpid(child, 0)
+            os._exit(0)
+        except BaseException as error:  # noqa: BLE001
+            os.write(writable, f"{type(error).__name__}: {error}".encode()[:500])
+        finally:
+            os._exit(1)
+    os.close(writable)
+    said = b""
+    while True:
+        chunk = os.read(readable, 1000)
+        if not chunk:
+            break
+        said += chunk
+    os.close(readable)
+    _, code = os.waitpid(pid, 0)
+    if said or code:
+        return said.decode("utf-8", "replace") or f"the probe ended with {code}"
+    return None
 
 
 def zygote_main():
@@ -578,8 +919,17 @@ def zygote_main():
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     scratch_root = os.environ.get("MLKIT_GRADE_SCRATCH") or os.getcwd()
     os.makedirs(scratch_root, exist_ok=True)
-    control.send(b'{"ready": true}')
-    ZygoteServer(control, scratch_root).serve()
+    # In the sandbox the scratch folder is in /tmp, which only the workers write to: each
+    # gets a fresh /tmp. Without it, each gets a fresh scratch folder.
+    sandboxed = os.environ.get("MLKIT_GRADE_SANDBOXED") == "1"
+    fresh = "/tmp" if sandboxed and scratch_root.startswith("/tmp/") else scratch_root
+    problem = probe_namespaces(fresh, scratch_root, sandboxed)
+    import json
+    control.send(json.dumps({"ready": True,
+                             "isolation": "shared" if problem else "namespaces",
+                             "problem": problem}).encode())
+    ZygoteServer(control, scratch_root, isolated=problem is None, fresh=fresh,
+                 sandboxed=sandboxed).serve()
     os._exit(0)
 
 
