@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlkit.grading import course, registry, remote, sandbox
+from mlkit.grading import course, protocol, registry, remote, sandbox
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, hint_for
 from mlkit.grading.report import Outcome, failed_report, make_report
 from mlkit.grading.submission import SubmissionError, read
@@ -92,9 +92,11 @@ class Session:
     the zygote started again (by ``new_zygote(dead_zygote)``) when the submission's code ended
     it."""
 
-    def __init__(self, submission, zygote, limits, new_zygote=None):
+    def __init__(self, submission, zygote, limits, new_zygote=None, guards=None):
         self.submission, self.zygote, self.limits = submission, zygote, limits
         self.new_zygote = new_zygote
+        self.guards = guards or {}      # exercise id -> registry.Guard
+        self.stand_ins = {}             # exercise id -> hint: its answer used what it forbids
         self.worker = None
         self.broken_cells = set()       # cell indexes that killed or hung a worker
         self.cell_problems = {}         # exercise id (or 'setup') -> hint
@@ -120,6 +122,7 @@ class Session:
             try:
                 if not self.zygote.alive():
                     raise remote.WorkerLost("the grading worker's parent process is gone")
+                self._prepare_guards()
                 self.forks += 1
                 self.worker = self.zygote.fork()
                 return
@@ -133,6 +136,14 @@ class Session:
                         from None
                 self.zygote_restarts += 1
                 self.zygote = self.new_zygote(self.zygote)
+
+    def _prepare_guards(self):
+        names = {n for guard in self.guards.values() for n in guard.names}
+        try:
+            self.zygote.prepare_guards(names)
+        except ValueError as error:         # the course's fault: say it loudly
+            raise remote.WorkerLost(f"a lesson's write_yourself list is wrong: {error}") \
+                from None
 
     def close(self):
         if self.worker is not None:
@@ -261,8 +272,11 @@ class Session:
             self.close()
             self.load()
         notebook = remote.RemoteNotebook(self)
+        guard = self.guards.get(check.exercise)
         try:
             self._run({"op": "reset", "seed": 0}, 30)
+            if guard is not None:
+                self._run({"op": "guard", "names": list(guard.names)}, 30)
             self.deadline = self._deadline(check.timeout)
             self.cpu = check.timeout
             check.function(notebook)
@@ -279,7 +293,12 @@ class Session:
             lost[check.exercise] = hint
             return Outcome(check, False, hint)
         except (Hint, LearnerError) as error:
-            return Outcome(check, False, bounded(hint_for(error, check.exercise, check.timeout)))
+            if guard is not None and isinstance(error, LearnerError) \
+                    and error.is_a("WriteItYourself"):
+                self.stand_ins.setdefault(check.exercise, guard.hint(
+                    error.message.split(" does ")[0][:200]))
+            return self._stand_in(check) or \
+                Outcome(check, False, bounded(hint_for(error, check.exercise, check.timeout)))
         except Exception as error:  # noqa: BLE001 -- the check could not use the answer
             return Outcome(check, False, (
                 f"the check could not use what your code returned ({type(error).__name__}: "
@@ -288,10 +307,27 @@ class Session:
             notebook.forget_handles()
             if self.worker is not None and self.worker.alive():
                 try:
+                    if guard is not None:
+                        used = self._run({"op": "unguard"}, 10).get("ok")
+                        used = protocol.decode(used, lambda handle: None) if used else None
+                        if isinstance(used, list) and used and isinstance(used[0], str):
+                            self.stand_ins.setdefault(check.exercise,
+                                                      guard.hint(bounded(used[0], 200)))
                     self._run({"op": "release"}, 10)
                 except (remote.WorkerLost, ExerciseTimeout):
                     self.close()
-        return Outcome(check, True)
+        return self._stand_in(check) or Outcome(check, True)
+
+    def _stand_in(self, check):
+        """A failed Outcome when the exercise's answer used what the exercise forbids."""
+        hint = self.stand_ins.get(check.exercise)
+        return Outcome(check, False, hint) if hint else None
+
+    def judged(self, outcomes):
+        """``outcomes`` with every check of an exercise whose answer used a library callable
+        that the exercise asks the learner to write failed (its earlier checks too)."""
+        return [Outcome(o.check, False, self.stand_ins[o.check.exercise])
+                if o.check.exercise in self.stand_ins else o for o in outcomes]
 
 
 def start_zygote(kind, limits, wait=True):
@@ -399,7 +435,7 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
         return _zygote_for(kind, limits, keep_zygote)
 
     outcomes, lost, gave_up = [], {}, None
-    session = Session(submission, zygote, limits, new_zygote=new_zygote)
+    session = Session(submission, zygote, limits, new_zygote=new_zygote, guards=chosen.guards)
     try:
         try:
             session.load()
@@ -421,6 +457,7 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
     finally:
         session.close()
         _done_with(session.zygote, keep_zygote)
+    outcomes = session.judged(outcomes)
     isolation = _isolation_note(kind, session.zygote)
     notes = ([note] if note else []) + ([isolation] if isolation else []) + session.all_notes()
     return make_report(path, chosen, outcomes, notes=notes, sandbox=kind)

@@ -17,6 +17,7 @@ import numpy
 
 from mlkit.device import seed as seed_everything, to_numpy
 from mlkit.grading import registry
+from mlkit.grading.guard import Traps, WriteItYourself
 from mlkit.grading.hints import ExerciseTimeout, hint_for
 from mlkit.grading.notebook_api import MISSING, Notebook
 from mlkit.grading.report import Outcome, Report, format_table, summarize
@@ -95,14 +96,25 @@ def _fresh_state():
         random.setstate(python_state)
 
 
-def run_local(check, notebook):
+def run_local(check, notebook, guard=None):
     """One check's :class:`Outcome` on a :class:`LocalNotebook`, in the grader's fresh state and
-    under the check's time limit."""
+    under the check's time limit; with ``guard`` (a :class:`registry.Guard`), what the exercise
+    asks the learner to write is trapped meanwhile, as when grading."""
+    traps = Traps(guard.names if guard else ())
+    used = []
     try:
         with _fresh_state(), time_limit(check.timeout):
-            check.function(notebook)
+            traps.set()
+            try:
+                check.function(notebook)
+            finally:
+                used = traps.unset()
     except Exception as error:  # noqa: BLE001 -- anything a learner's code raises is a verdict
+        if guard is not None and (used or isinstance(error, WriteItYourself)):
+            return Outcome(check, False, guard.hint((used or [error.name])[0]))
         return Outcome(check, False, hint_for(error, check.exercise, check.timeout))
+    if guard is not None and used:
+        return Outcome(check, False, guard.hint(used[0]))
     return Outcome(check, True)
 
 
@@ -136,7 +148,12 @@ def check_now(exercise_id, namespace):
         raise ValueError(f"lesson {lesson.number} has no exercise {exercise_id}; it has "
                          f"{', '.join(lesson.exercises)}")
     notebook = LocalNotebook(namespace)
-    outcomes = [run_local(c, notebook) for c in lesson.checks_for(exercise_id)]
+    guard = lesson.guards.get(exercise_id)
+    outcomes = [run_local(c, notebook, guard) for c in lesson.checks_for(exercise_id)]
+    stand_in = next((o.hint for o in outcomes if guard and o.hint.startswith(
+        f"exercise {exercise_id} asks you to write this yourself")), None)
+    if stand_in:     # the whole exercise earns nothing, as when grading
+        outcomes = [Outcome(o.check, False, stand_in) for o in outcomes]
     rows = [r for r in summarize(lesson, outcomes) if r.id == exercise_id]
     verdict = Verdict(lesson, rows)
     print(verdict)

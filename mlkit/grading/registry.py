@@ -43,6 +43,21 @@ class Check:
         return f"{self.exercise}/{self.name}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Guard:
+    """Exercise ``exercise`` asks the learner to write what ``names`` already do."""
+
+    exercise: str
+    names: tuple
+    how: str = None
+
+    def hint(self, used):
+        """The hint for an answer that called ``used`` (a function's qualified name)."""
+        return (f"exercise {self.exercise} asks you to write this yourself: your code used "
+                f"{used}, which does the work for you (called directly, under another name, "
+                "through a wrapper or a subclass)" + (f"; {self.how}" if self.how else ""))
+
+
 class Lesson:
     """A lesson's exercises and their checks, as its ``checks.py`` declares them; ``notebook``
     is the name of its folder in the course (``01_logic_gates``)."""
@@ -52,12 +67,24 @@ class Lesson:
         self.folder = None    # the lesson's folder in the course, set when the course is read
         self.exercises = {}   # id -> title, in notebook order
         self.checks = []
+        self.guards = {}      # exercise id -> Guard: what may not stand in for the answer
         self.hidden = False
 
-    def exercise(self, exercise_id, title):
+    def exercise(self, exercise_id, title, write_yourself=(), how=None):
+        """Declare exercise ``exercise_id``. ``write_yourself`` names the library callables
+        (functions, classes, modules) that may not stand in for the learner's code while its
+        checks run (:mod:`mlkit.grading.guard`); ``how`` says what to write instead."""
         if not exercise_id.startswith(f"{self.number}."):
             raise ValueError(f"exercise {exercise_id} does not belong to lesson {self.number}")
+        if isinstance(write_yourself, str):
+            write_yourself = (write_yourself,)
         self.exercises[exercise_id] = title
+        if write_yourself:
+            self.guards[exercise_id] = Guard(exercise_id, tuple(write_yourself), how)
+
+    def guarded_names(self):
+        """Every name that some exercise's ``write_yourself`` declares."""
+        return sorted({n for guard in self.guards.values() for n in guard.names})
 
     def check(self, exercise_id, points=1, timeout=30):
         if exercise_id not in self.exercises:
@@ -82,6 +109,7 @@ class Lesson:
     def copy(self):
         twin = Lesson(self.number, self.title, self.notebook)
         twin.exercises, twin.checks = dict(self.exercises), list(self.checks)
+        twin.guards = dict(self.guards)
         twin.folder = self.folder
         return twin
 

@@ -78,6 +78,7 @@ class ZygoteHandle:
         self.ready = False
         self.isolation = None       # "namespaces": each worker gets its own; "shared": not
         self.isolation_problem = None
+        self.guarded = set()        # names the zygote has resolved for write-it-yourself guards
         if wait:
             self.wait_ready()
 
@@ -165,6 +166,17 @@ class ZygoteHandle:
             worker.kill()
             raise WorkerLost("a grading worker did not start")
         return worker
+
+    def prepare_guards(self, names):
+        """Have the zygote resolve ``names`` (what exercises ask the learner to write) before
+        it forks a worker; once per name. Raises ValueError for a name it cannot trap."""
+        names = sorted(set(names) - self.guarded)
+        if not names:
+            return
+        problems = self.ask({"op": "guards", "names": names}, timeout=START_TIMEOUT)["problems"]
+        self.guarded.update(names)
+        if problems:
+            raise ValueError("; ".join(problems.values()))
 
     def clean(self):
         """End everything the last submission left running and empty its scratch folder;

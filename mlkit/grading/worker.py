@@ -274,6 +274,19 @@ class Worker:
         setattr(chainer.config, name, self.decode(request["value"]))
         return old
 
+    def op_guard(self, request):
+        """Swap the code of what the exercise asks the learner to write for traps
+        (:mod:`mlkit.grading.guard`), until ``unguard``."""
+        from mlkit.grading import guard
+        self.op_unguard(request)
+        self.traps = guard.Traps(request["names"]).set()
+        return None
+
+    def op_unguard(self, request):
+        """Put the trapped code back; the names whose trap ran meanwhile."""
+        traps, self.traps = getattr(self, "traps", None), None
+        return traps.unset() if traps is not None else []
+
     def op_release(self, request):
         self.handles.clear()
         self.handle_of.clear()
@@ -794,6 +807,16 @@ class ZygoteServer:
             if fields[1] == mine:
                 found.append(int(entry))
         return found
+
+    def op_guards(self, message, fds):
+        """Resolve what the lessons' exercises ask the learner to write themselves, here, before
+        any learner's code runs (:func:`mlkit.grading.guard.resolve`); then take the snapshot
+        of the libraries again, with what that imported."""
+        from mlkit.grading import guard
+        problems = guard.resolve(message.get("names") or [])
+        LIBRARIES.__init__()
+        LIBRARIES.snapshot()
+        return {"problems": problems}
 
     def op_clean(self, message, fds):
         """End every process a submission left and empty the scratch folders; answer how
