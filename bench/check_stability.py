@@ -8,6 +8,7 @@ the solution notebook once (in this process, smoke mode), then every check of th
     .venv/bin/python bench/check_stability.py 5 --seeds 1000            # the solution
     .venv/bin/python bench/check_stability.py 3 --seeds 100 --planted   # + the planted mistakes
     .venv/bin/python bench/check_stability.py --lesson 3 --seeds 100 --alternatives
+    .venv/bin/python bench/check_stability.py all --seeds 3 --planted --alternatives --cheats
 
 With ``--planted`` it also plants each mistake notebook of the lesson's cases
 (``course/NN_name/cases.py``: MISTAKES; the format is in tests/lessons/planted.py) and requires,
@@ -15,7 +16,11 @@ for every seed, that each mistaken exercise fails with its edits' hint phrases a
 exercise passes (costless edits are planted too, and cost nothing; a case that says
 ``"stability": False``, an endless loop, is left out). With ``--alternatives`` it
 also plants the cases' correct answers in other styles (ALTERNATIVES), which must pass
-everything on every seed. Exit status 1 when any verdict was unstable.
+everything on every seed; with ``--cheats`` the cheats (CHEATS), whose exercises must lose
+their points on every seed. Exit status 1 when any verdict was unstable.
+
+The seed of a grading is the grader's (``MLKIT_GRADE_SEED``): seed 7 here draws the inputs that
+``MLKIT_GRADE_SEED=7 mlkit grade`` draws.
 
 The checks run through the learner-kernel path (``mlkit.check``'s ``LocalNotebook``), not the
 sandboxed worker: what is measured is the checks' own randomness, at a fraction of the cost.
@@ -38,11 +43,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 CELL_SECONDS = 120   # smoke mode: every cell of a solution takes seconds
 
 import nbformat  # noqa: E402
-import numpy as np  # noqa: E402
 
 import mlkit  # noqa: E402,F401  (before chainer)
 from mlkit.grading import registry  # noqa: E402
 from mlkit.grading.instant import LocalNotebook, run_local  # noqa: E402
+from mlkit.grading.notebook_api import check_rng  # noqa: E402
 
 
 class Overtime(Exception):
@@ -54,9 +59,11 @@ def _overtime(signum, frame):
 
 
 def execute(path):
-    """The namespace of ``path`` run top to bottom (instant checks skipped, errors ignored:
-    a cell that fails leaves its names undefined, which the checks then report; a cell that
-    runs past ``CELL_SECONDS`` is stopped, as a planted mistake can loop forever)."""
+    """The namespace of ``path``'s graded cells (its setup and exercise cells, as the grader
+    runs them) run top to bottom (errors ignored: a cell that fails leaves its names
+    undefined, which the checks then report; a cell that runs past ``CELL_SECONDS`` is
+    stopped, as a planted mistake can loop forever)."""
+    from mlkit.grading.submission import cell_role
     signal.signal(signal.SIGALRM, _overtime)
     from IPython.core.inputtransformer2 import TransformerManager
     transform = TransformerManager().transform_cell
@@ -66,7 +73,7 @@ def execute(path):
         os.chdir(scratch)
         try:
             for cell in nbformat.read(path, as_version=4).cells:
-                if cell.cell_type != "code" or "mlkit.check(" in cell.source:
+                if cell.cell_type != "code" or cell_role(cell.source)[0] is None:
                     continue
                 source = "\n".join(line for line in transform(cell.source).splitlines()
                                    if "get_ipython()" not in line)
@@ -92,9 +99,9 @@ def verdicts(lesson, namespace, seed):
     failed = {}
     for check in lesson.checks:
         notebook = LocalNotebook(namespace)
-        notebook.rng = np.random.default_rng(seed)
+        notebook.rng = check_rng(seed, check.id)     # as the grader draws with MLKIT_GRADE_SEED
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            outcome = run_local(check, notebook)
+            outcome = run_local(check, notebook, lesson.guards.get(check.exercise))
         if not outcome.passed:
             failed.setdefault(check.exercise, []).append(f"{check.name}: {outcome.hint}")
         plt.close("all")
@@ -111,14 +118,17 @@ def planted_tables(number, table="MISTAKES"):
     return registry.lesson(number).solution, cases[table]
 
 
-def unstable(lesson, namespace, seeds, broken):
+def unstable(lesson, namespace, seeds, broken, judged=None):
     """``{(exercise, what went wrong): [seeds]}`` over ``seeds`` gradings; ``broken`` maps the
-    mistaken exercises to the phrases their hints must hold."""
+    mistaken exercises to the phrases their hints must hold; the others must pass, or only
+    those in ``judged`` when it is given (a cheat may break more than its own exercise)."""
     found = {}
     for seed in seeds:
         failed = verdicts(lesson, namespace, seed)
         for exercise in lesson.exercises:
             if exercise not in broken:
+                if judged is not None and exercise not in judged:
+                    continue
                 if exercise in failed:
                     found.setdefault((exercise, "failed: " + failed[exercise][0][:160]),
                                      []).append(seed)
@@ -141,7 +151,8 @@ def report(name, found, count, seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("lesson", type=int, nargs="?", help="the lesson's number")
+    parser.add_argument("lesson", nargs="?",
+                        help="the lesson's number, or 'all' for every lesson in turn")
     parser.add_argument("--lesson", type=int, dest="lesson_option", metavar="N",
                         help="the same, as an option")
     parser.add_argument("--seeds", type=int, default=300, help="gradings per notebook")
@@ -152,17 +163,34 @@ def main(argv=None):
     parser.add_argument("--alternatives", action="store_true",
                         help="also its correct answers in other styles (ALTERNATIVES), which "
                              "must keep full marks")
+    parser.add_argument("--cheats", action="store_true",
+                        help="also its cheats (CHEATS), whose exercises must earn nothing")
     args = parser.parse_args(argv)
     if (args.lesson is None) == (args.lesson_option is None):
-        parser.error("name one lesson: check_stability.py N or --lesson N")
-    number = args.lesson if args.lesson is not None else args.lesson_option
+        parser.error("name one lesson: check_stability.py N or --lesson N (or 'all')")
+    chosen = args.lesson if args.lesson is not None else str(args.lesson_option)
+    if chosen == "all":
+        numbers = list(registry.lessons())
+    elif chosen.isdigit():
+        numbers = [int(chosen)]
+    else:
+        parser.error(f"{chosen!r} is not a lesson number (or 'all')")
+    status = 0
+    for number in numbers:
+        status |= check_lesson(number, args)
+    return status
+
+
+def check_lesson(number, args):
+    """Every notebook that ``args`` asks for, of lesson ``number``; 1 when one was unstable."""
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    notebooks = [("solution", registry.lesson(number).solution, {})]
-    if args.planted or args.alternatives:
+    notebooks = [(f"lesson {number} solution", registry.lesson(number).solution, {}, None)]
+    if args.planted or args.alternatives or args.cheats:
         from tests.lessons.planted import edit_phrases, plant
         scratch = Path(tempfile.mkdtemp(prefix="planted-"))
     for wanted, table, label in ((args.planted, "MISTAKES", "planted"),
-                                 (args.alternatives, "ALTERNATIVES", "alternative")):
+                                 (args.alternatives, "ALTERNATIVES", "alternative"),
+                                 (args.cheats, "CHEATS", "cheat")):
         if not wanted:
             continue
         solution, cases = planted_tables(number, table)
@@ -170,26 +198,30 @@ def main(argv=None):
             if case.get("stability", True) is False:
                 print(f"{label} {name!r}: left out (its case says stability: False)")
                 continue
-            broken = edit_phrases(case) if table == "MISTAKES" else {}
+            broken = edit_phrases(case) if table != "ALTERNATIVES" else {}
+            judged = None
+            if table == "CHEATS":        # they must lose their points; hints are not judged
+                broken = {exercise: [] for exercise in broken}
+                judged = set(case.get("full_marks", []))
             path = plant(solution, case, scratch / f"{table.lower()}{index}")
-            notebooks.append((f"{label} {name!r}", path, broken))
+            notebooks.append((f"lesson {number} {label} {name!r}", path, broken, judged))
     any_unstable = False
     # Each notebook in a fresh process, as the grader gives each submission a fresh worker:
     # what one notebook leaves behind (Chainer's config, a stopped trainer) must not count
     # against the next.
     context = multiprocessing.get_context("spawn")
-    for name, path, broken in notebooks:
+    for name, path, broken, judged in notebooks:
         started = time.monotonic()
         with context.Pool(1) as pool:
-            found = pool.apply(stability, (number, str(path), broken, list(seeds)))
+            found = pool.apply(stability, (number, str(path), broken, list(seeds), judged))
         report(name, found, len(seeds), time.monotonic() - started)
         any_unstable |= bool(found)
     return 1 if any_unstable else 0
 
 
-def stability(number, path, broken, seeds):
+def stability(number, path, broken, seeds, judged=None):
     """:func:`unstable` for one notebook; run in a process of its own."""
-    return unstable(registry.lesson(number), execute(Path(path)), seeds, broken)
+    return unstable(registry.lesson(number), execute(Path(path)), seeds, broken, judged)
 
 
 if __name__ == "__main__":

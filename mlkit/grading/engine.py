@@ -33,6 +33,7 @@ from pathlib import Path
 
 from mlkit.grading import course, protocol, registry, remote, sandbox
 from mlkit.grading.hints import ExerciseTimeout, Hint, LearnerError, hint_for
+from mlkit.grading.notebook_api import check_rng, grading_seed
 from mlkit.grading.report import Outcome, failed_report, make_report
 from mlkit.grading.submission import SubmissionError, read
 
@@ -96,6 +97,7 @@ class Session:
         self.submission, self.zygote, self.limits = submission, zygote, limits
         self.new_zygote = new_zygote
         self.guards = guards or {}      # exercise id -> registry.Guard
+        self.seed = grading_seed()      # every check's inputs come from it; the report says it
         self.stand_ins = {}             # exercise id -> hint: its answer used what it forbids
         self.worker = None
         self.broken_cells = set()       # cell indexes that killed or hung a worker
@@ -272,6 +274,7 @@ class Session:
             self.close()
             self.load()
         notebook = remote.RemoteNotebook(self)
+        notebook.rng = check_rng(self.seed, check.id)
         guard = self.guards.get(check.exercise)
         try:
             self._run({"op": "reset", "seed": 0}, 30)
@@ -460,4 +463,4 @@ def grade(path, lesson=None, checks_dir=None, limits=None, lessons=None, keep_zy
     outcomes = session.judged(outcomes)
     isolation = _isolation_note(kind, session.zygote)
     notes = ([note] if note else []) + ([isolation] if isolation else []) + session.all_notes()
-    return make_report(path, chosen, outcomes, notes=notes, sandbox=kind)
+    return make_report(path, chosen, outcomes, notes=notes, sandbox=kind, seed=session.seed)

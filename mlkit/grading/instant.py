@@ -19,7 +19,7 @@ from mlkit.device import seed as seed_everything, to_numpy
 from mlkit.grading import registry
 from mlkit.grading.guard import Traps, WriteItYourself
 from mlkit.grading.hints import ExerciseTimeout, hint_for
-from mlkit.grading.notebook_api import MISSING, Notebook
+from mlkit.grading.notebook_api import MISSING, Notebook, check_rng, grading_seed
 from mlkit.grading.report import Outcome, Report, format_table, summarize
 
 
@@ -121,18 +121,100 @@ def run_local(check, notebook, guard=None):
 class Verdict:
     """The rows of one exercise's grade; prints as the grade table."""
 
-    def __init__(self, lesson, rows):
+    def __init__(self, lesson, rows, seed=None):
         self.rows = rows
         self.earned = sum(r.earned for r in rows)
         self.possible = sum(r.possible for r in rows)
         self.report = Report(notebook="this notebook", lesson=lesson.number, exercises=rows,
-                             earned=self.earned, possible=self.possible)
+                             earned=self.earned, possible=self.possible, seed=seed)
 
     def __bool__(self):
         return self.earned == self.possible
 
     def __repr__(self):
         return format_table(self.report, heading="")
+
+
+KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "display"}
+
+
+def _star_imports(source):
+    """Whether ``source`` has a ``from module import *`` (it may bind any name)."""
+    import ast
+    return any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+               for node in ast.walk(ast.parse(source)))
+
+
+def _free_names(table):
+    """Global names the cell reads: at its top level without binding them, or in a function or
+    class it defines."""
+    names = {s.get_name() for s in table.get_symbols()
+             if s.is_referenced() and not (s.is_assigned() or s.is_imported())}
+    for child in table.get_children():
+        todo = [child]
+        while todo:
+            scope = todo.pop()
+            todo.extend(scope.get_children())
+            names |= {s.get_name() for s in scope.get_symbols()
+                      if s.is_referenced() and (s.is_global() or s.is_declared_global())}
+    return names
+
+
+def names_outside_graded_cells(namespace):
+    """The names that the notebook's graded cells (setup and exercise cells, as the kernel's
+    history ``In`` holds them) use but do not define, and that another cell of the kernel
+    did: the grader runs only the graded cells, so it will not have them. Empty when the
+    history is not there (not IPython) or a graded cell star-imports."""
+    import builtins
+    import symtable
+
+    from mlkit.grading.submission import cell_role
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return []
+    setup, exercises = [], {}
+    for source in history:
+        if not isinstance(source, str):
+            continue
+        text = "\n".join(line for line in source.split("\n")
+                         if not line.lstrip().startswith("get_ipython()"))
+        role, exercise = cell_role(text)
+        if role == "setup":
+            setup.append(source)
+        elif role == "exercise":
+            exercises[exercise] = source        # the last run of each exercise cell counts
+    bound, used = set(), set()
+    for source in setup + list(exercises.values()):
+        try:
+            table = symtable.symtable(source, "<cell>", "exec")
+            if _star_imports(source):
+                return []
+        except (SyntaxError, ValueError):
+            continue
+        bound |= {s.get_name() for s in table.get_symbols()
+                  if s.is_assigned() or s.is_imported() or s.is_namespace()}
+        used |= _free_names(table)
+    lacking = used - bound - set(dir(builtins)) - KERNEL_NAMES
+    return sorted(n for n in lacking if n in namespace and not n.startswith("_"))
+
+
+@contextlib.contextmanager
+def _as_the_grader_sees(namespace, names):
+    """``namespace`` without ``names`` for the checks (put back afterwards)."""
+    kept = {n: namespace.pop(n) for n in names if n in namespace}
+    try:
+        yield
+    finally:
+        namespace.update(kept)
+
+
+def lacking_note(names):
+    shown = ", ".join(f"`{n}`" for n in names[:5]) + (" ..." if len(names) > 5 else "")
+    return (f"the grader runs only the setup and exercise cells, and they use {shown}, which "
+            "another cell of your notebook defines: the grader will not have "
+            f"{'it' if len(names) == 1 else 'them'}, so this check ran without "
+            f"{'it' if len(names) == 1 else 'them'} too; define or import "
+            f"{'it' if len(names) == 1 else 'them'} in the setup or exercise cell")
 
 
 def check_now(exercise_id, namespace):
@@ -149,13 +231,21 @@ def check_now(exercise_id, namespace):
                          f"{', '.join(lesson.exercises)}")
     notebook = LocalNotebook(namespace)
     guard = lesson.guards.get(exercise_id)
-    outcomes = [run_local(c, notebook, guard) for c in lesson.checks_for(exercise_id)]
+    seed = grading_seed()
+    lacking = names_outside_graded_cells(namespace)
+    outcomes = []
+    with _as_the_grader_sees(namespace, lacking):
+        for check in lesson.checks_for(exercise_id):
+            notebook.rng = check_rng(seed, check.id)
+            outcomes.append(run_local(check, notebook, guard))
     stand_in = next((o.hint for o in outcomes if guard and o.hint.startswith(
         f"exercise {exercise_id} asks you to write this yourself")), None)
     if stand_in:     # the whole exercise earns nothing, as when grading
         outcomes = [Outcome(o.check, False, stand_in) for o in outcomes]
     rows = [r for r in summarize(lesson, outcomes) if r.id == exercise_id]
-    verdict = Verdict(lesson, rows)
+    verdict = Verdict(lesson, rows, seed=seed)
+    if lacking:
+        verdict.report.notes.append(lacking_note(lacking))
     print(verdict)
     if verdict:
         print("Well done: this exercise passes every check.")

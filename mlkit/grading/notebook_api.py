@@ -5,7 +5,8 @@ A check is a function of one argument, ``nb``; it passes by returning and fails 
 
     nb.make_model            the notebook's global ``make_model`` (a Hint "`make_model` is not
                              defined in your notebook ..." when it has none)
-    nb.rng                   a NumPy Generator seeded afresh for each run: draw inputs from it
+    nb.rng                   a NumPy Generator for this check and this grading's seed (the
+                             report says it; MLKIT_GRADE_SEED=<seed> draws the same again)
     nb.mode                  "local" (mlkit.check) or "grader" (mlkit grade, pytest)
     nb.module("chainer.links")        a module where the learner's code runs: build inputs there
     nb.isinstance(v, "chainer.Link")  isinstance, asked where ``v`` lives
@@ -34,7 +35,9 @@ sends the handles to the worker.
 import abc
 import copy
 import importlib
+import os
 import secrets
+import zlib
 
 import numpy
 
@@ -58,6 +61,25 @@ def local_isinstance(value, type_path):
     """``isinstance(value, <type_path>)`` for a value in this process (``'chainer.Link'``)."""
     module, _, name = type_path.rpartition(".")
     return isinstance(value, getattr(importlib.import_module(module), name))
+
+
+def grading_seed():
+    """The seed of one grading: ``MLKIT_GRADE_SEED`` when set (to repeat a grading), else a
+    fresh one. Every check draws its inputs from it (:func:`check_rng`) and the report says it."""
+    given = os.environ.get("MLKIT_GRADE_SEED", "").strip()
+    if given:
+        try:
+            return int(given) % 2**32
+        except ValueError:
+            raise ValueError(f"MLKIT_GRADE_SEED={given!r} is not a whole number; set it to the "
+                             "seed a grade report shows") from None
+    return secrets.randbits(32)
+
+
+def check_rng(seed, check_id):
+    """The inputs of check ``check_id`` in the grading with ``seed``: the same seed draws the
+    same inputs for the same check, whichever checks ran before it."""
+    return numpy.random.default_rng([int(seed), zlib.crc32(str(check_id).encode())])
 
 
 class Notebook(abc.ABC):

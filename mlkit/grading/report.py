@@ -64,6 +64,7 @@ class Report:
     error: str = ""
     notes: list = dataclasses.field(default_factory=list)         # of str
     sandbox: str = ""
+    seed: Optional[int] = None    # the grading's seed: MLKIT_GRADE_SEED=<seed> draws the same
     outcomes: dict = dataclasses.field(default_factory=dict)      # check id -> CheckResult
 
     def exercise(self, exercise_id):
@@ -89,11 +90,11 @@ def summarize(lesson, outcomes):
     return rows
 
 
-def make_report(path, lesson, outcomes, notes=(), sandbox=""):
+def make_report(path, lesson, outcomes, notes=(), sandbox="", seed=None):
     rows = summarize(lesson, outcomes)
     return Report(notebook=str(path), lesson=lesson.number, title=lesson.title, exercises=rows,
                   earned=sum(r.earned for r in rows), possible=lesson.total(),
-                  notes=list(notes), sandbox=sandbox,
+                  notes=list(notes), sandbox=sandbox, seed=seed,
                   outcomes={o.check.id: CheckResult(o.passed, o.hint) for o in outcomes})
 
 
@@ -153,6 +154,9 @@ def format_table(report, heading=None):
                  f"{_points(report.possible)} ({percent:.0f} %)")
     for note in report.notes:
         lines.append(f"note: {note}")
+    if report.seed is not None and report.earned < report.possible:
+        lines.append(f"the checks drew their inputs with seed {report.seed} "
+                     f"(MLKIT_GRADE_SEED={report.seed} draws the same ones again)")
     return "\n".join(lines)
 
 
@@ -161,7 +165,8 @@ def _exercise_key(exercise_id):
 
 
 CSV_FIXED = ["submission", "lesson"]
-CSV_TAIL = ["total", "possible", "error", "notes"]
+CSV_TAIL = ["total", "possible", "error", "notes", "seed"]
+CSV_OPTIONAL = {"seed"}      # not in the CSVs of earlier versions, which merge all the same
 CSV_TEXT = ("submission", "error", "notes")     # columns a submission can fill with any text
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -185,7 +190,8 @@ def csv_rows(reports):
         rows.append([spreadsheet_text(report.notebook), report.lesson or "",
                      *(earned.get(i, "") for i in exercise_ids),
                      _points(report.earned), _points(report.possible),
-                     spreadsheet_text(report.error), spreadsheet_text(" | ".join(report.notes))])
+                     spreadsheet_text(report.error), spreadsheet_text(" | ".join(report.notes)),
+                     "" if report.seed is None else report.seed])
     return [*CSV_FIXED, *exercise_ids, *CSV_TAIL], rows
 
 
@@ -215,7 +221,7 @@ def merge_csv(sources, destination):
                 header = list(reader.fieldnames or [])
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             raise MergeError(f"{source}: cannot be read as a grades CSV ({error})") from None
-        if not set(CSV_FIXED + CSV_TAIL) <= set(header):
+        if not set(CSV_FIXED + CSV_TAIL) - CSV_OPTIONAL <= set(header):
             raise MergeError(f"{source}: not a CSV written by `mlkit grade --csv` (its "
                              f"columns are {', '.join(header[:6])}...)")
         for row in table:
