@@ -278,8 +278,11 @@ class Session:
         guard = self.guards.get(check.exercise)
         try:
             self._run({"op": "reset", "seed": 0}, 30)
-            if guard is not None:
-                self._run({"op": "guard", "names": list(guard.names)}, 30)
+            if guard is not None and "error" in self._run(
+                    {"op": "guard", "names": list(guard.names)}, 30):
+                self.stand_ins.setdefault(check.exercise, (
+                    f"exercise {check.exercise} could not be checked: your notebook changed the "
+                    "grader's own code (mlkit.grading), so it earns nothing"))
             self.deadline = self._deadline(check.timeout)
             self.cpu = check.timeout
             check.function(notebook)

@@ -279,6 +279,9 @@ class Worker:
         (:mod:`mlkit.grading.guard`), until ``unguard``."""
         from mlkit.grading import guard
         self.op_unguard(request)
+        missing = [n for n in request["names"] if n not in guard.TABLE]
+        if missing:      # the zygote resolved them all: a learner's code took them out
+            raise guard.GuardError(f"the grader's table of {missing[0]} is gone")
         self.traps = guard.Traps(request["names"]).set()
         return None
 

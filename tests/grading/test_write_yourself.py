@@ -116,6 +116,7 @@ CHEATS = {
     "alias from an earlier cell": "    return float(length(values)) ** 2\n",
     "wrapper": "    return float(my_norm(values)) ** 2\n",
     "hidden in a helper": "    return float(helper(values)) ** 2\n",
+    "the grader's table emptied in a cell": "    return float(np.linalg.norm(values)) ** 2\n",
     "caught and retried": ("    try:\n        return float(np.linalg.norm(values)) ** 2\n"
                            "    except Exception:\n        return 14.0 if len(values) == 3 else 2.5\n"),
 }
@@ -124,8 +125,11 @@ SETUP_EXTRAS = ("\nlength = np.linalg.norm\n"
                 "def helper(v):\n    return my_norm(np.asarray(v, float))\n")
 
 
-def _notebook(tmp_path, answer, library_in_9_1=False):
-    replace = {SUM: answer, "import warnings": "import warnings" + SETUP_EXTRAS}
+EMPTIES_THE_TABLE = "\nfrom mlkit.grading import guard\nguard.TABLE.clear()\n"
+
+
+def _notebook(tmp_path, answer, library_in_9_1=False, extras=""):
+    replace = {SUM: answer, "import warnings": "import warnings" + SETUP_EXTRAS + extras}
     if library_in_9_1:          # another exercise uses the library: that is allowed
         replace["    return 2 * x\n"] = ("    return 2 * x if np.linalg.norm([3.0, 4.0]) == 5 "
                                          "else None\n")
@@ -147,10 +151,14 @@ def test_an_honest_answer_and_the_library_elsewhere_keep_full_marks(tmp_path):
 
 @pytest.mark.parametrize("cheat", list(CHEATS))
 def test_the_library_standing_in_earns_nothing_with_one_hint(tmp_path, cheat):
-    rows = _grade(_notebook(tmp_path, CHEATS[cheat]))
+    extras = EMPTIES_THE_TABLE if cheat == "the grader's table emptied in a cell" else ""
+    rows = _grade(_notebook(tmp_path, CHEATS[cheat], extras=extras))
     assert rows["9.2"].earned == 0
     assert rows["9.1"].earned == rows["9.1"].possible, "the other exercises are not touched"
     text = " | ".join(rows["9.2"].hints)
+    if cheat == "the grader's table emptied in a cell":
+        assert "changed the grader's own code" in text
+        return
     assert "exercise 9.2 asks you to write this yourself" in text and "numpy.linalg" in text
     assert "add up v * v yourself" in text
 
