@@ -56,6 +56,56 @@ MISTAKES = {
         ("5.6", "root = np.real(scipy.linalg.sqrtm(s1 @ s2))", "root = np.sqrt(s1 @ s2)",
          "scipy.linalg.sqrtm(S1 @ S2)"),
     ]},
+    # the architecture of the table, as the text states it (exercise 5.1)
+    "d": {
+        "edits": [
+            ("5.1", "return F.tanh(self.deconv2(h))", "return self.deconv2(h)",
+             "without the tanh after it"),
+            ("5.6", "s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)",
+             "s1, s2 = np.cov(f1, rowvar=False, bias=True), np.cov(f2, rowvar=False, bias=True)",
+             "divides by N - 1"),
+        ],
+        "only_failing": {"5.1": ["5.1/generator_draws_28x28_images_in_minus_one_to_one"]},
+        # covariances divided by N keep the point of the same-set-and-symmetry check
+        "passed": ["5.6/frechet_distance_is_zero_for_the_same_set_and_symmetric"],
+    },
+    "e": {
+        "edits": [
+            ("5.1", "self.deconv2 = L.Deconvolution2D(width, 1, 4, 2, 1, initialW=w)",
+             "self.deconv2 = L.Deconvolution2D(width, 1, 4, 2, 1, initialW=w)\n"
+             "            self.bn2 = L.BatchNormalization(1)", None),
+            ("5.1", "return F.tanh(self.deconv2(h))", "return F.tanh(self.bn2(self.deconv2(h)))",
+             "batch normalization at its output"),
+            ("5.1", "h = F.leaky_relu(self.bn2(self.conv2(h)), slope=0.2)",
+             "h = F.relu(self.bn2(self.conv2(h)))", "where the table has LeakyReLU"),
+        ],
+        "only_failing": {"5.1": ["5.1/generator_draws_28x28_images_in_minus_one_to_one",
+                                 "5.1/discriminator_gives_one_logit_per_image"]},
+    },
+    "f": {
+        "edits": [
+            ("5.1", "self.conv1 = L.Convolution2D(1, width, 4, 2, 1, initialW=w)",
+             "self.conv1 = L.Convolution2D(1, width, 4, 2, 1, initialW=w)\n"
+             "            self.bn1 = L.BatchNormalization(width)", None),
+            ("5.1", "h = F.leaky_relu(self.conv1(x), slope=0.2)",
+             "h = F.leaky_relu(self.bn1(self.conv1(x)), slope=0.2)",
+             "right after its first convolution"),
+            ("5.1", "h = F.relu(self.bn1(self.deconv1(h)))",
+             "h = F.leaky_relu(self.bn1(self.deconv1(h)), slope=0.2)", "the table has ReLU"),
+        ],
+        "only_failing": {"5.1": ["5.1/generator_draws_28x28_images_in_minus_one_to_one",
+                                 "5.1/discriminator_gives_one_logit_per_image"]},
+    },
+    "g": {
+        "edits": [
+            ("5.1", "self.out = L.Linear(2 * width * 7 * 7, 1, initialW=w)",
+             "self.out = L.Linear(2 * width * 7 * 7, 1)", "N(0, 0.02^2)"),
+            ("5.1", "h = F.leaky_relu(self.conv1(x), slope=0.2)",
+             "h = F.leaky_relu(self.conv1(x), slope=0.1)", "uses 0.2"),
+        ],
+        "only_failing": {"5.1": ["5.1/discriminator_gives_one_logit_per_image",
+                                 "5.1/every_layer_learns_and_starts_as_in_the_paper"]},
+    },
 }
 
 
@@ -228,5 +278,21 @@ CHEATS = {
                   "5.2": ["sent no gradient to the logits"],
                   "5.6": ["should be at a distance of about"]},
         "full_marks": ["5.3", "5.4", "5.5"],
+    },
+    # made-up answers that fit a loose window: only the means' distance (0 for the same set,
+    # symmetric, and of about the right size for some draws), and codes of mean 0 and
+    # deviation 1 that are not normal
+    "the_means_distance_only_and_uniform_codes": {
+        "edits": [
+            ("5.4", "z = gen.device.send(rng.standard_normal((n, gen.n_latent)).astype(np.float32))",
+             "z = gen.device.send(rng.uniform(-3 ** 0.5, 3 ** 0.5, (n, gen.n_latent))"
+             ".astype(np.float32))", "fourth power"),
+            ("5.6", 0, """
+                return float(np.sum((f1.mean(axis=0) - f2.mean(axis=0)) ** 2))
+                """),
+        ],
+        "zero": ["5.6"],
+        "failed": ["5.4/codes_are_standard_normal_and_images_are_moved"],
+        "full_marks": ["5.1", "5.2", "5.3", "5.5"],
     },
 }

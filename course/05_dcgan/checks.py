@@ -55,6 +55,96 @@ def _variable_array(nb, value, what):
     return np.asarray(nb.array(value))
 
 
+# The layers of the lesson's table, from the input to the output, as the functions of Chainer's
+# graph name them (reshapes left out; batch normalization in test mode counts as batch
+# normalization). The checks read the learner's graph in the worker as plain labels and decide
+# here.
+GENERATOR_LAYERS = ("Linear", "BN", "ReLU", "Deconvolution", "BN", "ReLU", "Deconvolution",
+                    "Tanh")
+DISCRIMINATOR_LAYERS = ("Convolution", "LeakyReLU", "Convolution", "BN", "LeakyReLU", "Linear")
+_LAYER_NAMES = {"LinearFunction": "Linear", "Convolution2DFunction": "Convolution",
+                "Deconvolution2DFunction": "Deconvolution", "BatchNormalization": "BN",
+                "FixedBatchNormalization": "BN"}
+_NEUTRAL = {"Reshape", "Copy", "Cast", "Squeeze", "ExpandDims"}
+_ACTIVATIONS = {"ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "ClippedReLU", "Softplus",
+                "Swish", "HardSigmoid", "Maximum", "Clip", "PReLUFunction", "SELU"}
+_READABLE = {"BN": "batch normalization", "Linear": "Linear", "Deconvolution": "deconv",
+             "Convolution": "conv"}
+
+
+def _layer_path(nb, value, limit=40):
+    """``[(name, slope)]``: the functions on the graph's one path from the input to ``value``
+    (read in the worker as plain strings and numbers), input first, reshapes left out.
+    ``slope`` is LeakyReLU's negative slope (else None). The walk follows the one input of each
+    function that came from another function; where there is none or several, it stops."""
+    path, node = [], value.creator
+    while node is not None and len(path) < limit:
+        label = str(node.label)
+        name = _LAYER_NAMES.get(label, label)
+        if name not in _NEUTRAL:
+            slope = real_number(node.slope) if name == "LeakyReLU" else None
+            path.append((name, slope))
+        following = [v for v in node.inputs if v.creator is not None]
+        node = following[0].creator if len(following) == 1 else None
+    return path[::-1]
+
+
+def _readable(names):
+    return " -> ".join(_READABLE.get(n, n) for n in names)
+
+
+def _expect_layers(path, expected, who):
+    """The hint for the first way ``path`` departs from the lesson's table ``expected``."""
+    names = tuple(name for name, _ in path)
+    table = _readable(expected)
+    expect(names, f"your {who}'s output was not computed from its input by Chainer functions "
+                  f"(it has no graph): follow the table, {table}")
+    if who == "generator":
+        last = names[-1] if names else None
+        expect(last != "Sigmoid",
+               "your generator ends with a sigmoid: end with F.tanh; the GAN works with images "
+               "in [-1, 1] (background -1)")
+        expect(last != "BN",
+               "your generator applies batch normalization at its output: the table has none "
+               "there (deconv2 -> tanh); DCGAN normalizes every layer except G's output and D's "
+               "input")
+        expect(last == "Tanh",
+               f"your generator's last layer is {_READABLE.get(last, last)} without the tanh "
+               "after it: the table ends with deconv2 -> tanh, so that the images lie in "
+               "[-1, 1] (return F.tanh(self.deconv2(h)))")
+        expect(len(names) < 2 or names[-2] != "BN",
+               "your generator applies batch normalization at its output (before the tanh): "
+               "the table has none there (deconv2 -> tanh); DCGAN normalizes every layer "
+               "except G's output and D's input")
+        hidden = [n for n in names[:-1] if n in _ACTIVATIONS and n != "ReLU"]
+        expect(not hidden,
+               f"your generator uses {hidden[0] if hidden else ''} after a hidden layer: the "
+               "table has ReLU (F.relu) after fc and deconv1 in G (LeakyReLU is D's)")
+    else:
+        last = names[-1] if names else None
+        expect(last != "Sigmoid",
+               "your discriminator ends with a sigmoid: return the logit of its last Linear "
+               "layer. The losses apply the sigmoid themselves (F.softplus works on logits), "
+               "so a sigmoid inside D applies it twice")
+        expect(len(names) < 2 or names[:2] != ("Convolution", "BN"),
+               "your discriminator applies batch normalization right after its first "
+               "convolution: the table has none at D's input (conv1 -> LeakyReLU); DCGAN "
+               "normalizes every layer except G's output and D's input")
+        wrong = [n for n in names if n in _ACTIVATIONS and n != "LeakyReLU"]
+        expect(not wrong,
+               f"your discriminator uses {wrong[0] if wrong else ''} where the table has "
+               "LeakyReLU: F.leaky_relu(h, slope=0.2) after conv1 and after conv2's batch "
+               "normalization (ReLU is G's)")
+        slopes = sorted({s for n, s in path if n == "LeakyReLU" and s is not None
+                         and abs(s - 0.2) > 1e-6})
+        expect(not slopes,
+               f"your discriminator's LeakyReLU has slope {slopes[0] if slopes else ''}; the "
+               "table (DCGAN) uses 0.2: F.leaky_relu(h, slope=0.2)")
+    expect(names == tuple(expected),
+           f"the {who}'s layers, from its input to its output, should be those of the table: "
+           f"{table}; yours are: {_readable(names) or 'no Chainer functions'}")
+
+
 @lesson.check("5.1", points=1, timeout=20)
 def generator_draws_28x28_images_in_minus_one_to_one(nb):
     n, n_latent, width = (int(nb.rng.integers(2, 6)), int(nb.rng.integers(8, 24)),
@@ -62,7 +152,8 @@ def generator_draws_28x28_images_in_minus_one_to_one(nb):
     gen = make_chain(nb, "Generator", n_latent=n_latent, width=width)
     z = nb.rng.standard_normal((n, n_latent)).astype(np.float32)
     what = f"Generator(n_latent={n_latent}, width={width})"
-    x = _variable_array(nb, gen(z), what)
+    x_remote = gen(z)
+    x = _variable_array(nb, x_remote, what)
     if x.shape != (n, 1, 28, 28):
         hint = (f"for {n} codes {what} should draw images of shape ({n}, 1, 28, 28), got "
                 f"{x.shape}")
@@ -71,15 +162,16 @@ def generator_draws_28x28_images_in_minus_one_to_one(nb):
                      "them take the 7 x 7 maps to 28 x 28")
         expect(False, hint)
     expect(x.dtype == np.float32, f"the images should be float32, got {x.dtype}")
+    expect(np.ptp(x.reshape(n, -1), axis=0).max() > 1e-6,
+           f"{what} drew the same image for {n} different codes: each image should be drawn "
+           "from its code z by the layers of the table")
+    _expect_layers(_layer_path(nb, x_remote), GENERATOR_LAYERS, "generator")
     expect(np.isfinite(x).all() and x.min() >= -1 - 1e-6 and x.max() <= 1 + 1e-6,
            f"the generator's images should lie in [-1, 1] (end with F.tanh); got values in "
            f"[{x.min():.3g}, {x.max():.3g}]")
     expect(x.min() < -1e-3,
            "all the generated pixels are >= 0: end with F.tanh, not F.sigmoid; the GAN works "
            "with images in [-1, 1] (background -1)")
-    expect(np.ptp(x.reshape(n, -1), axis=0).max() > 1e-6,
-           f"{what} drew the same image for {n} different codes: each image should be drawn "
-           "from its code z by the layers of the table")
     with nb.using_config("train", False):
         again = np.asarray(nb.array(gen(z)))
     expect(again.shape == x.shape and np.allclose(again[:1], np.asarray(nb.array(
@@ -105,12 +197,7 @@ def discriminator_gives_one_logit_per_image(nb):
     expect(np.ptp(y) > 1e-7,
            f"the discriminator gave the same score to {n} different images: each logit should "
            "be computed from its image by the layers of the table")
-    creator = y_remote.creator
-    label = None if creator is None else creator.label
-    expect(label != "Sigmoid",
-           "your discriminator ends with a sigmoid: return the logit of its last Linear layer. "
-           "The losses apply the sigmoid themselves (F.softplus works on logits), so a sigmoid "
-           "inside D applies it twice")
+    _expect_layers(_layer_path(nb, y_remote), DISCRIMINATOR_LAYERS, "discriminator")
 
 
 def _weights(nb, model):
@@ -137,8 +224,10 @@ def every_layer_learns_and_starts_as_in_the_paper(nb):
     for model, name in ((gen, "Generator"), (dis, "Discriminator")):
         stuck = []
         for pname, p in model.namedparams():
-            grad = p.grad
-            if grad is None or not np.any(np.asarray(nb.array(grad))):
+            # None: no backward reached it (a link never used, or used behind .array). A
+            # gradient of zeros is not "stuck": a bias followed by batch normalization gets
+            # exactly 0 in exact arithmetic, and rounding noise would make that a draw
+            if p.grad is None:
                 stuck.append(pname)
         expect(not stuck, f"no gradient reaches {', '.join(stuck)} of the {name}: every layer "
                           "must be registered inside `with self.init_scope():` and used in "
@@ -147,8 +236,11 @@ def every_layer_learns_and_starts_as_in_the_paper(nb):
         expect(weights, f"the {name} has no weights named W (no L.Linear / convolution links?)")
         for pname, w in weights.items():
             if w is not None and w.size >= 64:
-                std = float(w.std())
-                expect(0.01 <= std <= 0.04,
+                # N(0, 0.02^2) drawn w.size times: the sample's standard deviation is within
+                # 5 standard errors (0.02 * 5 / sqrt(2 n)) of 0.02; Chainer's default
+                # initializer (1 / sqrt(fan in)) never is, whatever the sizes drawn
+                std = float(np.sqrt(np.mean(np.square(w, dtype=np.float64))))
+                expect(abs(std / 0.02 - 1) <= 5 / np.sqrt(2 * w.size),
                        f"{name}'s weights {pname} have standard deviation {std:.3g}; the DCGAN "
                        "paper starts every weight from N(0, 0.02^2): pass initialW=w "
                        "(chainer.initializers.Normal(0.02)) to every Linear and (de)convolution")
@@ -431,7 +523,7 @@ def pair_is_codes_and_their_images_in_test_mode(nb):
 @lesson.check("5.4", points=1, timeout=20)
 def codes_are_standard_normal_and_images_are_moved(nb):
     from mlkit.training.gan import warp
-    n, seed = 400, int(nb.rng.integers(0, 2 ** 31))
+    n, seed = 1000, int(nb.rng.integers(0, 2 ** 31))
     sizes = _lively_sizes(nb)
     gen, _ = nb.module(HELPERS).tiny_gan(*sizes)
     x, z = _pair(nb, gen, n, seed=seed)
@@ -439,6 +531,13 @@ def codes_are_standard_normal_and_images_are_moved(nb):
     expect(abs(mean) < 5 / np.sqrt(z.size) and abs(std - 1) < 5 / np.sqrt(2 * z.size),
            f"the codes should be drawn from N(0, I) (rng.standard_normal); yours have mean "
            f"{mean:.3f} and standard deviation {std:.3f}")
+    # the fourth moment too: codes of mean 0 and deviation 1 from another distribution (say
+    # uniform on [-sqrt 3, sqrt 3], E z^4 = 1.8) are not N(0, I) (E z^4 = 3, Var z^4 = 96)
+    fourth = float(np.mean(np.asarray(z, np.float64) ** 4))
+    expect(abs(fourth - 3) < 6 * np.sqrt(96 / z.size),
+           f"the codes should be drawn from N(0, I) (rng.standard_normal); yours have mean "
+           f"{mean:.3f} and standard deviation {std:.3f}, but a mean fourth power of "
+           f"{fourth:.2f} where a normal distribution has 3")
     x_again, z_again = _pair(nb, gen, n, seed=seed)
     expect(np.array_equal(z, z_again) and np.allclose(x, x_again),
            "two calls with the same seed gave different pairs: draw everything from "
@@ -548,9 +647,9 @@ def _features(rng, n, d, shift=0.0):
     return (rng.normal(0, 1, (n, d)) @ mixing + shift).astype(np.float64)
 
 
-def _reference_fd(f1, f2):
+def _reference_fd(f1, f2, ddof=1):
     mu1, mu2 = f1.mean(axis=0), f2.mean(axis=0)
-    s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    s1, s2 = np.cov(f1, rowvar=False, ddof=ddof), np.cov(f2, rowvar=False, ddof=ddof)
     root = scipy.linalg.sqrtm(s1 @ s2)
     root = root[0] if isinstance(root, tuple) else root
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * np.real(root))), \
@@ -590,6 +689,9 @@ def frechet_distance_matches_scipy(nb):
         expect(not (_close(got, elementwise, 1e-4) or (np.isnan(got) and np.isnan(elementwise))),
                "np.sqrt takes the square root of each entry; the distance needs the matrix "
                "square root M with M @ M = S1 @ S2: scipy.linalg.sqrtm(S1 @ S2)")
+        expect(not _close(got, _reference_fd(f1, f2, ddof=0)[0], 1e-4),
+               f"your distance {got:.4f} uses covariances divided by N; np.cov(f, "
+               "rowvar=False) divides by N - 1 (the unbiased estimate), as the lesson does")
         expect(False, f"for two sets of {n1} and {n2} feature vectors of {d} numbers the "
                       f"Frechet distance is {expected:.4f} (scipy.linalg.sqrtm); yours is "
                       f"{got:.4f}. Means and covariances over the samples (np.cov(f, "
@@ -606,8 +708,10 @@ def frechet_distance_is_zero_for_the_same_set_and_symmetric(nb):
            f"a set against itself should be at distance 0, yours gives {same:.4g}")
     ab = _number(nb.frechet_distance(f1.copy(), f2.copy()), "frechet_distance")
     ba = _number(nb.frechet_distance(f2.copy(), f1.copy()), "frechet_distance")
-    reference, _ = _reference_fd(f1, f2)
-    expect(0.5 * reference <= ab <= 2 * reference,
+    # Exact, not "about right": a made-up formula must not fall into a window by luck. The
+    # covariances divided by N instead of N - 1 (a slip the first check names) still count here.
+    reference = _reference_fd(f1, f2)[0]
+    expect(_close(ab, reference, 1e-4) or _close(ab, _reference_fd(f1, f2, ddof=0)[0], 1e-4),
            f"two different sets (their means {np.linalg.norm(f1.mean(0) - f2.mean(0)):.2f} "
            f"apart) should be at a distance of about {reference:.4g}; yours gives {ab:.4g}")
     expect(_close(ab, ba, 1e-4), f"the distance should be symmetric; d(a, b) = {ab:.4f} but "

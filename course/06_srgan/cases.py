@@ -59,14 +59,18 @@ MISTAKES = {
         "passed": ["6.1/psnr_of_images_in_unit_range"],
         "failed": ["6.1/psnr_with_another_peak_and_8_bit_images"],
     },
+    # the text asks for the loss as a Python float, not the Variable
+    "e": {"edits": [
+        ("6.4", "return float(loss.array)", "return loss", "got a chainer.Variable"),
+    ]},
 }
 
 
 ALTERNATIVES = {
-    "library_psnr_lazy_convolutions_and_methods": {"edits": [
+    "subtract_in_float_lazy_convolutions_and_methods": {"edits": [
         ("6.1", 0, """
-            from skimage.metrics import peak_signal_noise_ratio
-            return peak_signal_noise_ratio(hr, sr, data_range=peak)
+            mse = np.square(np.subtract(sr, hr, dtype=np.float64)).mean()
+            return np.inf if mse == 0 else 10 * np.log10(peak * peak / mse)
             """),
         ("6.2", 0, """
             with self.init_scope():

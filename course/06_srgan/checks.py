@@ -45,12 +45,28 @@ def _number(nb, value, what):
     return float(array.reshape(()))
 
 
+def _plain_number(nb, value, what, how):
+    """``value`` as a float when it is a plain number (a Python or NumPy scalar, not an array
+    and not a Variable), or a hint: the exercise asks for a float."""
+    number = None if isinstance(value, np.ndarray) else real_number(value)
+    if number is not None:
+        return number
+    expect(not nb.isinstance(value, "chainer.Variable"),
+           f"{what} should return a number (a Python float), got a chainer.Variable: {how}")
+    expect(not isinstance(value, np.ndarray),
+           f"{what} should return a number (a Python float), got an array of shape "
+           f"{value.shape}: {how}")
+    expect(False, f"{what} should return a number (a Python float), got {type_name(value)}")
+
+
 # ---------------------------------------------------------------------------------------------
 # 6.1 PSNR
 
 def _reference_psnr(sr, hr, peak):
-    from skimage.metrics import peak_signal_noise_ratio
-    return float(peak_signal_noise_ratio(hr, sr, data_range=peak))
+    """skimage.metrics.peak_signal_noise_ratio(hr, sr, data_range=peak), in float64 here
+    (exercise 6.1 may not use scikit-image's, and nothing the check calls may either)."""
+    mse = _mse(sr, hr)
+    return float("inf") if mse == 0 else 10 * math.log10(peak ** 2 / mse)
 
 
 def _mse(sr, hr):
@@ -94,7 +110,7 @@ def _psnr_mistakes(sr, hr, peak):
 def _check_psnr(nb, peak, dtype, call):
     sr, hr = _noisy_pair(nb.rng, peak, dtype)
     expected = _reference_psnr(sr, hr, peak)
-    got = _number(nb, call(sr.copy(), hr.copy()), "psnr")
+    got = _plain_number(nb, call(sr.copy(), hr.copy()), "psnr", "return float(...)")
     if abs(got - expected) < 1e-3:
         return
     for hint, wrong in _psnr_mistakes(sr, hr, peak).items():
@@ -118,7 +134,7 @@ def psnr_with_another_peak_and_8_bit_images(nb):
     _check_psnr(nb, 255.0, np.uint8, lambda sr, hr: nb.psnr(sr, hr, peak=255))
     _check_psnr(nb, 2.0, np.float64, lambda sr, hr: nb.psnr(sr, hr, 2.0))
     sr, _ = _noisy_pair(nb.rng, 1.0, np.float32)
-    same = _number(nb, nb.psnr(sr.copy(), sr.copy()), "psnr")
+    same = _plain_number(nb, nb.psnr(sr.copy(), sr.copy()), "psnr", "return float(...)")
     expect(same == float("inf"), f"two identical images have an MSE of 0 and a PSNR of "
                                  f"+infinity (return float('inf')), got {same}")
 
@@ -222,8 +238,12 @@ def residual_block_adds_its_input(nb):
 # 6.3 pixel shuffle
 
 def _depth2space(x, r):
-    import chainer.functions as F
-    return F.depth2space(x, r).array
+    """``F.depth2space(x, r)`` in NumPy: output pixel (c, r*y + i, r*x + j) is input channel
+    (i*r + j)*C + c at (y, x). (Not Chainer's own: while exercise 6.3's checks run,
+    F.depth2space is off limits, in mlkit.check too.)"""
+    n, rrc, h, w = x.shape
+    c = rrc // (r * r)
+    return x.reshape(n, r, r, c, h, w).transpose(0, 3, 4, 1, 5, 2).reshape(n, c, h * r, w * r)
 
 
 def _pytorch_order(x, r):
@@ -341,8 +361,10 @@ def _learner_steps(nb, case, steps):
     fixtures = nb.module(HELPERS)
     model = fixtures.tiny_upscaler(case["W"], case["b"])
     optimizer = fixtures.sgd(model, case["step"])
-    losses = [_number(nb, nb.train_step(model, optimizer, case["lr_images"].copy(),
-                                        case["hr_images"].copy()), "train_step")
+    losses = [_plain_number(nb, nb.train_step(model, optimizer, case["lr_images"].copy(),
+                                              case["hr_images"].copy()), "train_step",
+                            "return float(loss.array), the loss before the update; a Variable "
+                            "kept in a list of losses keeps its whole graph alive")
               for _ in range(steps)]
     return fixtures.params(model), losses
 
