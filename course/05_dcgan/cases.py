@@ -10,8 +10,16 @@ tests/lessons/planted.py; the test: tests/lessons/test_lesson_cases.py).
 * D's step and G's step are graded apart: G's step without G's graph keeps D's point; the wrong
   optimizer after D's loss fails both, G's with the NaN it leaves in G; a saturating generator
   loss keeps the discriminator loss point;
-* correct answers in other styles earn full marks; constant networks, losses off the graph and
-  a zero distance earn nothing.
+* the architecture of the lesson's table: a generator without its final tanh, batch
+  normalization at G's output or at D's input, ReLU in D or LeakyReLU in G, a LeakyReLU slope
+  other than 0.2, Chainer's default initializer; covariances divided by N keep the symmetry
+  point of 5.6;
+* correct answers in other styles earn full marks; constant networks, losses off the graph, a
+  zero distance, the means' distance alone and uniform codes earn nothing;
+* the library's own answers (the DCGAN models, losses, updater, sampling and generate, lerp and
+  slerp, the Frechet distance), imported in the cell, aliased in the setup cell, wrapped,
+  subclassed or called from a helper, earn nothing: "exercise N.M asks you to write this
+  yourself" (checks.py declares them with write_yourself=...).
 """
 
 MISTAKES = {
@@ -296,3 +304,286 @@ CHEATS = {
         "full_marks": ["5.1", "5.2", "5.3", "5.5"],
     },
 }
+
+
+# Exercises that ask the learner to write what the library already has (checks.py declares it
+# with write_yourself=...): calling the library's version, however it is reached, earns nothing
+# for that exercise, with the hint "exercise N.M asks you to write this yourself".
+_YOURSELF = "asks you to write this yourself"
+_ALL = ["5.1", "5.2", "5.3", "5.4", "5.5", "5.6"]
+
+CHEATS.update({
+    "the_librarys_answers_imported_in_each_cell": {
+        "edits": [
+            ("5.1", 0, """
+                from mlkit.models.dcgan import Generator as LibraryGenerator
+                with self.init_scope():
+                    self.net = LibraryGenerator(n_latent, width)
+                """),
+            ("5.1", 1, """
+                return self.net(z)
+                """),
+            ("5.1", 2, """
+                from mlkit.models.dcgan import Discriminator as LibraryDiscriminator
+                with self.init_scope():
+                    self.net = LibraryDiscriminator(width)
+                """),
+            ("5.1", 3, """
+                return self.net(x)
+                """),
+            ("5.2", 0, """
+                from mlkit.training.gan import discriminator_loss as library_loss
+                return library_loss(y_real, y_fake)
+                """),
+            ("5.2", 1, """
+                from mlkit.training.gan import generator_loss as library_loss
+                return library_loss(y_fake)
+                """),
+            ("5.3", 0, """
+                from mlkit.training.gan import GANUpdater
+                loss_dis, x_fake = GANUpdater.update_discriminator(self, x_real, z)
+                loss_gen = GANUpdater.update_generator(self, x_fake=x_fake)
+                y_real, y_fake = self.dis(x_real), self.dis(x_fake.array)
+                """),
+            ("5.4", 0, """
+                from mlkit.models.dcgan import generate, sample_z
+                z = sample_z(n, gen.n_latent, rng)
+                x = generate(gen, z)
+                return shift_and_scale(x, max_shift, scale_range, rng), z
+                """),
+            ("5.5", 0, """
+                from mlkit.training.gan import lerp as library_lerp
+                return library_lerp(z0, z1, t.ravel())
+                """),
+            ("5.5", 1, """
+                from mlkit.training.gan import slerp as library_slerp
+                return library_slerp(z0, z1, t.ravel())
+                """),
+            ("5.6", 0, """
+                from mlkit.metrics.gan import frechet_distance as library_distance
+                return library_distance(f1, f2)
+                """),
+        ],
+        "zero": _ALL,
+        "hints": {e: [_YOURSELF] for e in _ALL},
+    },
+    "aliases_made_in_the_setup_cell": {
+        "costless": [
+            ("setup", "import chainer.links as L\n",
+             "import chainer.links as L\n"
+             "from mlkit.models import dcgan as nets\n"
+             "from mlkit.training import gan as recipes\n"
+             "from mlkit.metrics import frechet_distance as distance\n", None),
+        ],
+        "edits": [
+            ("5.1", 0, """
+                with self.init_scope():
+                    self.inner = nets.Generator(n_latent, width)
+                """),
+            ("5.1", 1, """
+                return self.inner(z)
+                """),
+            ("5.1", 2, """
+                with self.init_scope():
+                    self.inner = nets.Discriminator(width)
+                """),
+            ("5.1", 3, """
+                return self.inner(x)
+                """),
+            ("5.2", 0, """
+                return recipes.discriminator_loss(y_real, y_fake)
+                """),
+            ("5.2", 1, """
+                return recipes.generator_loss(y_fake)
+                """),
+            ("5.3", 0, """
+                loss_dis, x_fake = recipes.GANUpdater.update_discriminator(self, x_real, z)
+                loss_gen = recipes.GANUpdater.update_generator(self, x_fake=x_fake)
+                y_real, y_fake = self.dis(x_real), self.dis(x_fake.array)
+                """),
+            ("5.4", 0, """
+                z = gen.sample_z(n, rng)
+                x = nets.generate(gen, z)
+                return shift_and_scale(x, max_shift, scale_range, rng), z
+                """),
+            ("5.5", 0, """
+                return recipes.lerp(z0, z1, t.ravel())
+                """),
+            ("5.5", 1, """
+                return recipes.slerp(z0, z1, t.ravel())
+                """),
+            ("5.6", 0, """
+                return distance(f1, f2)
+                """),
+        ],
+        "zero": _ALL,
+        "hints": {e: [_YOURSELF] for e in _ALL},
+    },
+    "thin_wrappers_around_the_library": {
+        "edits": [
+            # the table's layers written out, but the library's forward run on them
+            ("5.1", 1, """
+                import mlkit.models.dcgan
+                return mlkit.models.dcgan.Generator.forward(self, z)
+                """),
+            ("5.1", 3, """
+                import mlkit.models.dcgan
+                return mlkit.models.dcgan.Discriminator.forward(self, x)
+                """),
+            ("5.2", 0, """
+                import functools
+                import mlkit.training.gan
+                loss = functools.partial(mlkit.training.gan.discriminator_loss)
+                return loss(y_real, y_fake)
+                """),
+            ("5.2", 1, """
+                import mlkit.training.gan
+                return (lambda y: mlkit.training.gan.generator_loss(y))(y_fake)
+                """),
+            ("5.3", 0, """
+                import mlkit.training.gan
+                wrapped = type("Wrapped", (), {"step": mlkit.training.gan.GANUpdater.update_core})
+                self.real_batch = lambda: x_real
+                self.sample_z = lambda n, z=z: z
+                wrapped.step(self)
+                y_real, y_fake = self.dis(x_real), self.dis(self.gen(z).array)
+                loss_dis = loss_gen = F.mean(y_fake)
+                """),
+            ("5.4", 0, """
+                from mlkit.training import predict
+                z = rng.standard_normal((n, gen.n_latent)).astype(np.float32)
+                x = predict(gen, z)
+                return shift_and_scale(x, max_shift, scale_range, rng), z
+                """),
+            ("5.5", 0, """
+                import mlkit.training.gan as g
+                walk = lambda a, b, s: g.lerp(a, b, s)     # noqa: E731
+                return walk(z0, z1, t.ravel())
+                """),
+            ("5.5", 1, """
+                import mlkit.training.gan as g
+                walk = lambda a, b, s: g.slerp(a, b, s)    # noqa: E731
+                return walk(z0, z1, t.ravel())
+                """),
+            ("5.6", 0, """
+                from mlkit.metrics.gan import frechet_distance_gaussians, gaussian_stats
+                return frechet_distance_gaussians(*gaussian_stats(f1), *gaussian_stats(f2))
+                """),
+        ],
+        "zero": _ALL,
+        "hints": {e: [_YOURSELF] for e in _ALL},
+    },
+    "subclasses_of_the_librarys_classes": {
+        "costless": [
+            ("setup", "import chainer.links as L\n",
+             "import chainer.links as L\nfrom mlkit.models import dcgan as nets\n"
+             "from mlkit.training import gan as recipes\n", None),
+        ],
+        "edits": [
+            ("5.1", "class Generator(chainer.Chain):", "class Generator(nets.Generator):",
+             _YOURSELF),
+            ("5.1", 0, """
+                nets.Generator.__init__(self, n_latent, width)
+                """),
+            ("5.1", 1, """
+                return super().forward(z)
+                """),
+            ("5.1", "class Discriminator(chainer.Chain):",
+             "class Discriminator(nets.Discriminator):", _YOURSELF),
+            ("5.1", 2, """
+                nets.Discriminator.__init__(self, width)
+                """),
+            ("5.1", 3, """
+                return super().forward(x)
+                """),
+            ("5.3", "class DCGANUpdater(training.updaters.StandardUpdater):",
+             "class DCGANUpdater(recipes.GANUpdater):", _YOURSELF),
+            ("5.3", 'super().__init__(iterator, {"gen": opt_gen, "dis": opt_dis}, device=device)',
+             "super().__init__(iterator, opt_gen, opt_dis, device=device, seed=seed)", None),
+            ("5.3", 0, """
+                loss_dis, x_fake = self.update_discriminator(x_real, z)
+                loss_gen = self.update_generator(x_fake=x_fake)
+                y_real, y_fake = self.dis(x_real), self.dis(x_fake.array)
+                """),
+            # a vectorizer pair from a subclass of the library's vectorizer updater
+            ("5.4", 0, """
+                class Pair(recipes.VectorizerUpdater):
+                    def __init__(self):
+                        pass
+                z = recipes.LatentIterator(n, gen.n_latent, seed=rng).next()
+                x = nets.generate(gen, z)
+                return shift_and_scale(x, max_shift, scale_range, rng), z
+                """),
+        ],
+        "zero": ["5.1", "5.3", "5.4"],
+        "hints": {e: [_YOURSELF] for e in ["5.1", "5.3", "5.4"]},
+    },
+    "the_library_called_from_a_helper_function": {
+        "edits": [
+            ("5.1", 1, """
+                def draw(model, codes):
+                    import importlib
+                    library = importlib.import_module("mlkit.models.dcgan")
+                    return getattr(library, "Generator").forward(model, codes)
+                return draw(self, z)
+                """),
+            ("5.1", 3, """
+                def judge(model, images):
+                    import importlib
+                    library = importlib.import_module("mlkit.models.dcgan")
+                    return getattr(library, "Discriminator").forward(model, images)
+                return judge(self, x)
+                """),
+            ("5.2", 0, """
+                def helper(*logits):
+                    import importlib
+                    return importlib.import_module("mlkit.training.gan").discriminator_loss(*logits)
+                return helper(y_real, y_fake)
+                """),
+            ("5.2", 1, """
+                def helper(*logits):
+                    import importlib
+                    return importlib.import_module("mlkit.training.gan").generator_loss(*logits)
+                return helper(y_fake)
+                """),
+            ("5.4", 0, """
+                def codes_and_images(g, count, r):
+                    from mlkit.models import dcgan
+                    codes = dcgan.sample_z(count, g.n_latent, r)
+                    return dcgan.generate(g, codes), codes
+                x, z = codes_and_images(gen, n, rng)
+                return shift_and_scale(x, max_shift, scale_range, rng), z
+                """),
+            ("5.5", 0, """
+                def helper(a, b, s):
+                    import importlib
+                    return importlib.import_module("mlkit.training.gan").lerp(a, b, s)
+                return helper(z0, z1, t.ravel())
+                """),
+            ("5.5", 1, """
+                def helper(a, b, s):
+                    import importlib
+                    return importlib.import_module("mlkit.training.gan").slerp(a, b, s)
+                return helper(z0, z1, t.ravel())
+                """),
+            ("5.6", 0, """
+                def helper(a, b):
+                    import mlkit.metrics
+                    return mlkit.metrics.frechet_distance(a, b)
+                return helper(f1, f2)
+                """),
+        ],
+        "zero": ["5.1", "5.2", "5.4", "5.5", "5.6"],
+        "hints": {e: [_YOURSELF] for e in ["5.1", "5.2", "5.4", "5.5", "5.6"]},
+    },
+    # a made-up formula that falls into a loose window: only the means' distance (0 for the
+    # same set, symmetric, and of the right size for some draws) earns nothing
+    "the_means_distance_only": {
+        "edits": [
+            ("5.6", 0, """
+                return float(np.sum((f1.mean(axis=0) - f2.mean(axis=0)) ** 2))
+                """),
+        ],
+        "zero": ["5.6"],
+    },
+})

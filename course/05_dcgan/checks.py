@@ -22,12 +22,37 @@ HELPERS = f"{__package__}.helpers"   # the worker imports this lesson's helpers 
 
 lesson = Lesson(5, "DCGAN, the vectorizer, and morphing between real images",
                 notebook="05_dcgan")
-lesson.exercise("5.1", "The generator and the discriminator")
-lesson.exercise("5.2", "The two GAN losses")
-lesson.exercise("5.3", "One step of the GAN updater")
-lesson.exercise("5.4", "The vectorizer's training pair")
-lesson.exercise("5.5", "Linear and spherical interpolation")
-lesson.exercise("5.6", "The Frechet distance")
+# What each exercise asks the learner to write, and the library callables that may not stand
+# in for it while its checks run (mlkit.grading.guard). Nothing a check of that exercise calls
+# (in the worker or here) is among them: 5.3's checks hand the updater the library's losses and
+# the course's models, so 5.3 names only the library's updater; 5.4's checks make the course's
+# generator and compare with warp(), so 5.4 names only the ways to draw codes and images.
+lesson.exercise("5.1", "The generator and the discriminator",
+                write_yourself=("mlkit.models.dcgan", "mlkit.models.vectorizer"),
+                how="build the layers of the table with chainer.links in init_scope and write "
+                    "forward with chainer.functions")
+lesson.exercise("5.2", "The two GAN losses",
+                write_yourself=("mlkit.training.gan.discriminator_loss",
+                                "mlkit.training.gan.generator_loss"),
+                how="write each loss with F.softplus and F.mean on the logits")
+lesson.exercise("5.3", "One step of the GAN updater",
+                write_yourself=("mlkit.training.gan.GANUpdater",),
+                how="write both steps in update_core: each loss, cleargrads(), backward() and "
+                    "its own optimizer's update()")
+lesson.exercise("5.4", "The vectorizer's training pair",
+                write_yourself=("mlkit.models.dcgan.sample_z", "mlkit.models.dcgan.generate",
+                                "mlkit.training.loops.predict",
+                                "mlkit.training.gan.VectorizerUpdater",
+                                "mlkit.training.gan.LatentIterator"),
+                how="draw z with rng.standard_normal, then gen(z).array inside "
+                    "chainer.using_config('train', False), then shift_and_scale")
+lesson.exercise("5.5", "Linear and spherical interpolation",
+                write_yourself=("mlkit.training.gan.lerp", "mlkit.training.gan.slerp",
+                                "scipy.interpolate.interp1d"),
+                how="compute the codes from the formulas with NumPy")
+lesson.exercise("5.6", "The Frechet distance",
+                write_yourself=("mlkit.metrics.gan",),
+                how="means, np.cov(f, rowvar=False) and scipy.linalg.sqrtm, then the formula")
 
 
 def _scalar(nb, value, what):

@@ -8,10 +8,15 @@ tests/lessons/planted.py; the test: tests/lessons/test_lesson_cases.py).
   a content loss on pixels or summed; an adversarial weight of 1, the label "fake", the
   saturating log(1 - D)) lose points in exactly those exercises, each with the hint that names
   its mistake, and keep all the others; a fixed peak of one keeps the unit-range check;
-* correct answers in other styles earn full marks; answers that fake what a check looks at, or
-  call what the exercise asks to write (F.depth2space, the course's own pixel shuffle, a block
-  that returns its input), earn nothing for it, and a pixel shuffle off the graph loses the
-  network point.
+* a training step that returns the Variable where the text asks for a float loses 6.4;
+* correct answers in other styles earn full marks; answers that fake what a check looks at (a
+  block that returns its input) earn nothing for it, and a pixel shuffle off the graph loses the
+  network point;
+* the libraries' own answers (scikit-image's PSNR, the course's residual block, F.depth2space
+  and the course's pixel shuffle, Chainer's StandardUpdater for the step, the course's content
+  loss and GAN loss), imported in the cell, aliased in the setup cell, wrapped, subclassed or
+  called from a helper, earn nothing: "exercise N.M asks you to write this yourself"
+  (checks.py declares them with write_yourself=...).
 """
 
 MISTAKES = {
@@ -169,7 +174,7 @@ CHEATS = {
                 """),
         ],
         "zero": ["6.2", "6.3"],
-        "hints": {"6.2": ["returns its input unchanged"], "6.3": ["calls F.depth2space"]},
+        "hints": {"6.2": ["returns its input unchanged"], "6.3": ["asks you to write this yourself"]},
     },
     "the_librarys_pixel_shuffle": {
         "edits": [
@@ -179,7 +184,7 @@ CHEATS = {
                 """),
         ],
         "zero": ["6.3"],
-        "hints": {"6.3": ["calls F.depth2space"]},
+        "hints": {"6.3": ["asks you to write this yourself"]},
     },
     # a pixel shuffle off the graph loses the network point
     "pixel_shuffle_off_the_graph": {
@@ -197,3 +202,176 @@ CHEATS = {
         "check_hints": {"6.3/pixel_shuffle_works_inside_a_network": "no gradient flows back"},
     },
 }
+
+
+# Exercises that ask the learner to write what a library already has (checks.py declares it
+# with write_yourself=...): calling the library's version, however it is reached, earns nothing
+# for that exercise, with the hint "exercise N.M asks you to write this yourself".
+_YOURSELF = "asks you to write this yourself"
+_ALL = ["6.1", "6.2", "6.3", "6.5", "6.6"]
+
+CHEATS.update({
+    "the_librarys_answers_imported_in_each_cell": {
+        "edits": [
+            ("6.1", 0, """
+                from skimage.metrics import peak_signal_noise_ratio
+                return peak_signal_noise_ratio(hr, sr, data_range=peak)
+                """),
+            ("6.2", 0, """
+                from mlkit.models.srgan import ResidualBlock as LibraryBlock
+                with self.init_scope():
+                    self.inner = LibraryBlock(channels)
+                """),
+            ("6.2", 1, """
+                return self.inner(x)
+                """),
+            ("6.3", 0, """
+                return F.depth2space(x, r)
+                """),
+            ("6.5", 0, """
+                from mlkit.models.srgan import content_loss as library_loss
+                return library_loss(features, sr, hr)
+                """),
+            ("6.6", 0, """
+                from mlkit.training.gan import generator_loss as adversarial
+                return content + weight * adversarial(d_fake)
+                """),
+        ],
+        "zero": _ALL,
+        "hints": {e: [_YOURSELF] for e in _ALL},
+    },
+    "aliases_made_in_the_setup_cell": {
+        "costless": [
+            ("setup", "import chainer.functions as F\n",
+             "import chainer.functions as F\n"
+             "from skimage import metrics as measures\n"
+             "from mlkit.models import srgan as sr_models\n"
+             "from mlkit.training import gan as gan_recipes\n"
+             "shuffle = F.depth2space\n", None),
+        ],
+        "edits": [
+            ("6.1", 0, """
+                return float(measures.peak_signal_noise_ratio(hr, sr, data_range=peak))
+                """),
+            ("6.2", 1, """
+                return sr_models.ResidualBlock.forward(self, x)
+                """),
+            ("6.3", 0, """
+                return shuffle(x, r)
+                """),
+            ("6.5", 0, """
+                return sr_models.content_loss(features, sr, hr)
+                """),
+            ("6.6", 0, """
+                return content + weight * gan_recipes.generator_loss(d_fake)
+                """),
+        ],
+        "zero": _ALL,
+        "hints": {e: [_YOURSELF] for e in _ALL},
+    },
+    "thin_wrappers_around_the_library": {
+        "edits": [
+            ("6.1", 0, """
+                import functools
+                from skimage.metrics import peak_signal_noise_ratio
+                measure = functools.partial(peak_signal_noise_ratio, data_range=peak)
+                return measure(hr, sr)
+                """),
+            ("6.3", 0, """
+                from mlkit.models import srgan
+                return srgan.pixel_shuffle(x, r)
+                """),
+            ("6.5", 0, """
+                import mlkit.models.srgan
+                loss = lambda f, a, b: mlkit.models.srgan.content_loss(f, a, b)   # noqa: E731
+                return loss(features, sr, hr)
+                """),
+            ("6.6", 0, """
+                import mlkit.training.gan
+                adversarial = lambda y: mlkit.training.gan.generator_loss(y)   # noqa: E731
+                return content + weight * adversarial(d_fake)
+                """),
+        ],
+        "zero": ["6.1", "6.3", "6.5", "6.6"],
+        "hints": {e: [_YOURSELF] for e in ["6.1", "6.3", "6.5", "6.6"]},
+    },
+    "subclasses_of_the_librarys_classes": {
+        "costless": [
+            ("setup", "import chainer.functions as F\n",
+             "import chainer.functions as F\nfrom mlkit.models import srgan as sr_models\n", None),
+        ],
+        "edits": [
+            ("6.2", "class ResidualBlock(chainer.Chain):",
+             "class ResidualBlock(sr_models.ResidualBlock):", _YOURSELF),
+            ("6.2", 0, """
+                sr_models.ResidualBlock.__init__(self, channels)
+                """),
+            ("6.2", 1, """
+                return super().forward(x)
+                """),
+            # the inverse's backward is depth2space: its gradient is the pixel shuffle
+            ("6.3", 0, """
+                v = x if isinstance(x, chainer.Variable) else chainer.Variable(x)
+                n, ch, height, width = v.shape
+                probe = chainer.Variable(np.zeros((n, ch // (r * r), height * r, width * r),
+                                                  v.dtype))
+                out = F.space2depth(probe, r)
+                out.grad = v.array
+                out.backward()
+                return probe.grad
+                """),
+            # one step by a subclass of Chainer's StandardUpdater
+            ("6.4", 0, """
+                class OneStep(chainer.training.updaters.StandardUpdater):
+                    pass
+                batch = list(zip(lr, hr))
+                step = OneStep(chainer.iterators.SerialIterator(batch, len(batch), shuffle=False),
+                               optimizer, loss_func=lambda a, b: F.mean_squared_error(model(a), b))
+                with chainer.no_backprop_mode():
+                    loss = float(F.mean_squared_error(model(lr), hr).array)
+                step.update()
+                return loss
+                """),
+        ],
+        "zero": ["6.2", "6.3", "6.4"],
+        "hints": {e: [_YOURSELF] for e in ["6.2", "6.3", "6.4"]},
+    },
+    "the_library_called_from_a_helper_function": {
+        "edits": [
+            ("6.1", 0, """
+                def helper(a, b, top):
+                    import importlib
+                    metrics = importlib.import_module("skimage.metrics")
+                    return getattr(metrics, "peak_signal_noise_ratio")(b, a, data_range=top)
+                return helper(sr, hr, peak)
+                """),
+            ("6.2", 1, """
+                def helper(block, h):
+                    import importlib
+                    library = importlib.import_module("mlkit.models.srgan")
+                    return library.ResidualBlock.forward(block, h)
+                return helper(self, x)
+                """),
+            ("6.3", 0, """
+                def helper(h, k):
+                    import importlib
+                    return importlib.import_module("chainer.functions").depth2space(h, k)
+                return helper(x, r)
+                """),
+            ("6.5", 0, """
+                def helper(*args):
+                    import importlib
+                    return importlib.import_module("mlkit.models.srgan").content_loss(*args)
+                return helper(features, sr, hr)
+                """),
+            ("6.6", 0, """
+                def helper(y):
+                    import importlib
+                    return importlib.import_module("mlkit.training.gan").generator_loss(y)
+                return content + weight * helper(d_fake)
+                """),
+        ],
+        "zero": _ALL,
+        "hints": {e: [_YOURSELF] for e in _ALL},
+    },
+})
