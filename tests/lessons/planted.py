@@ -39,7 +39,8 @@ A notebook is a dict with
       (written at any indentation: it is dedented, then indented as the block was).
 
     ``cell`` is an exercise id (the cell marked ``#| exercise: 1.3``) or ``"setup"`` (the cell
-    marked ``#| setup``). The exercises an edit changes are *the case's exercises*.
+    marked ``#| setup``). The exercises an edit changes are *the case's exercises*; an edit of
+    the setup cell names none (a cheat's alias made there counts for the exercise that uses it).
 ``"costless"`` (optional)
     edits in the same form (a hint phrase of None), applied first, that must cost nothing (a
     ``chainer.config.train = False`` left at the top level of a cell; a line magic in the setup
@@ -116,7 +117,7 @@ def is_block(edit):
 
 def exercises_of(case):
     """The exercises the case's (costing) edits change, in the order they first appear."""
-    return list(dict.fromkeys(edit[0] for edit in case.get("edits", [])))
+    return list(dict.fromkeys(edit[0] for edit in case.get("edits", []) if edit[0] != "setup"))
 
 
 def edit_phrases(case):
@@ -124,7 +125,8 @@ def edit_phrases(case):
     exercises (what ``bench/check_stability.py`` also requires of a mistake on every seed)."""
     broken = {}
     for edit in case.get("edits", []):
-        broken.setdefault(edit[0], []).append(None if is_block(edit) else edit[3])
+        if edit[0] != "setup":
+            broken.setdefault(edit[0], []).append(None if is_block(edit) else edit[3])
     return broken
 
 
